@@ -23,7 +23,8 @@ TEST(PacketNumber, DecodesAcrossWindowEdges) {
   EXPECT_EQ(decode_packet_number(0, false, 0, 8), 0u);
   EXPECT_EQ(decode_packet_number(0xff, true, 0x00, 8), 0x100u);   // wraps forward
   EXPECT_EQ(decode_packet_number(0x100, true, 0xff, 8), 0xffu);   // slightly older packet
-  EXPECT_EQ(decode_packet_number(0x17f, true, 0x01, 8), 0x201u);
+  EXPECT_EQ(decode_packet_number(0x17f, true, 0x01, 8), 0x101u);  // 127 behind beats 129 ahead
+  EXPECT_EQ(decode_packet_number(0x1f0, true, 0x05, 8), 0x205u);
   // Near the top of the space, never exceed 2^62 - 1.
   const std::uint64_t top = (1ull << 62) - 1;
   EXPECT_LE(decode_packet_number(top - 1, true, 0xffffffff, 32), top);
