@@ -215,7 +215,7 @@ void encode_one(Writer& w, const TransportParameters& p, Id id) {
   }
 }
 
-// Room for every defined parameter at its largest encoding (about 400 bytes), plus GREASE.
+// Room for every defined parameter at its largest encoding (under 300 bytes); GREASE is added.
 constexpr std::size_t kEncodeBound = 512;
 
 }  // namespace
