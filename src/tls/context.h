@@ -1,0 +1,86 @@
+// What an endpoint's TLS sessions share: credentials (server certificate or client trust),
+// ALPN protocols, cipher suite priority and the key log. Build one per endpoint and pass it to
+// every TlsSession it creates.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "tls/certificate.h"
+#include "tls/cipher_suite.h"
+#include "tls/keylog.h"
+
+struct gnutls_certificate_credentials_st;
+struct gnutls_priority_st;
+
+namespace roam::tls {
+
+// Hooks that make a session misbehave on purpose, for tests of the peer's checks.
+struct TestingOptions {
+  // Do not send the quic_transport_parameters extension (RFC 9001 8.2 says the peer must fail).
+  bool omit_transport_parameters = false;
+};
+
+struct ServerOptions {
+  // The certificate: `certificate` when set; else cert_file and key_file (PEM); else a freshly
+  // generated self-signed one described by `self_signed` (whose `now` must then be set).
+  std::optional<Certificate> certificate;
+  std::string cert_file;
+  std::string key_file;
+  SelfSignedOptions self_signed;
+  // Application protocols the server speaks, most preferred first. Required: QUIC negotiates
+  // the application protocol with ALPN (RFC 9001 8.1).
+  std::vector<std::string> alpn;
+  // NSS key log file to append secrets to ($SSLKEYLOGFILE or --keylog); empty: none.
+  std::string keylog_file;
+  // AEADs allowed, most preferred first; empty: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305.
+  std::vector<Aead> ciphers;
+  TestingOptions testing;
+};
+
+struct ClientOptions {
+  // Trust anchors: ca_file (PEM) and/or ca_pem; when both are empty, the system trust store.
+  std::string ca_file;
+  std::string ca_pem;
+  // Accept any server certificate. For tests and lab setups only.
+  bool insecure_skip_verify = false;
+  // Application protocols offered, most preferred first. Required (RFC 9001 8.1).
+  std::vector<std::string> alpn;
+  std::string keylog_file;
+  std::vector<Aead> ciphers;
+  TestingOptions testing;
+};
+
+class TlsContext {
+ public:
+  static Result<std::shared_ptr<TlsContext>> create_server(ServerOptions options);
+  static Result<std::shared_ptr<TlsContext>> create_client(ClientOptions options);
+
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+  ~TlsContext();
+
+  bool is_server() const { return server_; }
+  // The server's certificate (fingerprints, PEM); nullptr for clients.
+  const Certificate* certificate() const { return certificate_ ? &*certificate_ : nullptr; }
+  const std::vector<std::string>& alpn() const { return alpn_; }
+  bool verifies_peer() const { return !server_ && !insecure_; }
+
+ private:
+  friend class TlsSession;
+  TlsContext() = default;
+
+  bool server_ = false;
+  bool insecure_ = false;
+  std::vector<std::string> alpn_;
+  std::optional<Certificate> certificate_;
+  std::unique_ptr<KeylogWriter> keylog_;
+  TestingOptions testing_;
+  gnutls_certificate_credentials_st* credentials_ = nullptr;
+  gnutls_priority_st* priority_ = nullptr;
+};
+
+}  // namespace roam::tls
