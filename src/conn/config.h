@@ -1,0 +1,40 @@
+// Per-connection settings chosen by the application or endpoint.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "common/types.h"
+
+namespace roam::conn {
+
+enum class Side : std::uint8_t { kClient, kServer };
+enum class CongestionControl : std::uint8_t { kNewReno, kCubic };
+
+struct ConnectionConfig {
+  // Our transport parameters (RFC 9000 18.2). CID parameters are filled in by the connection.
+  std::uint64_t max_idle_timeout_ms = 30'000;
+  std::uint64_t initial_max_data = 16 * 1024 * 1024;
+  std::uint64_t initial_max_stream_data_bidi_local = 4 * 1024 * 1024;
+  std::uint64_t initial_max_stream_data_bidi_remote = 4 * 1024 * 1024;
+  std::uint64_t initial_max_stream_data_uni = 4 * 1024 * 1024;
+  std::uint64_t initial_max_streams_bidi = 100;
+  std::uint64_t initial_max_streams_uni = 100;
+  std::uint64_t active_connection_id_limit = 4;
+  std::uint64_t max_datagram_frame_size = 0;  // 0: DATAGRAM frames not accepted (parameter absent)
+  std::uint64_t ack_delay_exponent = 3;
+  std::uint64_t max_ack_delay_ms = 25;
+  bool disable_active_migration = false;
+
+  CongestionControl congestion_control = CongestionControl::kCubic;
+  Duration initial_rtt = std::chrono::milliseconds(333);  // RFC 9002 6.2.2
+  // Payload size of the UDP datagrams we build (the QUIC packet, not IP/UDP headers). 1200 is
+  // always safe; path MTU discovery raises it per path.
+  std::size_t max_datagram_size = 1200;
+  std::size_t local_cid_length = 8;
+  // Sends a PING after this much idle time so NAT mappings stay alive (0: off).
+  Duration keep_alive = Duration::zero();
+};
+
+}  // namespace roam::conn

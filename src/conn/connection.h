@@ -1,0 +1,260 @@
+// A QUIC connection as a sans-IO state machine (RFC 9000, 9001, 9002).
+//
+// In:  on_datagram(datagram with its local and peer address, now), on_timeout(now), application calls.
+// Out: poll_transmit(now, buffer) -> datagrams to send with their addresses (GSO-shaped batches),
+//      next_timeout(), poll_event().
+// No sockets, clocks, threads or global randomness: time and randomness come from the caller.
+#pragma once
+
+#include <array>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "common/random.h"
+#include "common/socket_address.h"
+#include "common/types.h"
+#include "conn/ack_tracker.h"
+#include "conn/config.h"
+#include "conn/events.h"
+#include "conn/sent_frames.h"
+#include "crypto/key_update.h"
+#include "crypto/packet_keys.h"
+#include "recovery/loss_detector.h"
+#include "recovery/path_recovery.h"
+#include "streams/crypto_stream.h"
+#include "streams/stream_manager.h"
+#include "tls/context.h"
+#include "tls/session.h"
+#include "wire/frames.h"
+#include "wire/packet_header.h"
+#include "wire/transport_params.h"
+
+namespace roam::conn {
+
+struct Datagram {
+  SocketAddress local;
+  SocketAddress peer;
+  std::uint8_t ecn = 0;
+  MutBytes data;  // decrypted in place
+};
+
+struct Transmit {
+  SocketAddress local;
+  SocketAddress peer;
+  std::uint8_t ecn = 0;
+  std::size_t size = 0;          // bytes written to the buffer
+  std::size_t segment_size = 0;  // every datagram but the last has this size (GSO); == size if one
+};
+
+struct ConnectionStats {
+  std::uint64_t packets_sent = 0;
+  std::uint64_t packets_received = 0;
+  std::uint64_t packets_lost = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t packets_dropped = 0;  // undecryptable, duplicate or malformed
+  Duration smoothed_rtt{};
+  Duration min_rtt{};
+  std::uint64_t cwnd = 0;
+};
+
+using ReadResult = streams::ReadResult;
+
+class Connection {
+ public:
+  // A client connection to `peer`; sends its first Initial on the first poll_transmit.
+  static Result<std::unique_ptr<Connection>> connect(const ConnectionConfig& config,
+                                                     std::shared_ptr<tls::TlsContext> tls,
+                                                     std::string_view server_name, const SocketAddress& local,
+                                                     const SocketAddress& peer, Random& random, Instant now);
+  // A server connection for a client's first Initial packet (header already parsed by the endpoint).
+  // `original_dcid` is the DCID of the client's first Initial; `retry_scid` is set when the
+  // connection follows a Retry we sent (the client's current DCID is then our Retry SCID).
+  static Result<std::unique_ptr<Connection>> accept(const ConnectionConfig& config,
+                                                    std::shared_ptr<tls::TlsContext> tls,
+                                                    const wire::PacketHeader& initial, const ConnectionId& original_dcid,
+                                                    std::optional<ConnectionId> retry_scid,
+                                                    const SocketAddress& local, const SocketAddress& peer,
+                                                    Random& random, Instant now);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void on_datagram(Datagram datagram, Instant now);
+  // Builds up to max_datagrams datagrams into buf (segments of equal size, the last may be shorter).
+  std::optional<Transmit> poll_transmit(Instant now, MutBytes buf, std::size_t max_datagrams = 1);
+  std::optional<Instant> next_timeout() const;
+  void on_timeout(Instant now);
+  std::optional<Event> poll_event();
+
+  // Streams.
+  Result<StreamId> open_stream(bool bidirectional);
+  // Queues as much of data as stream and connection buffers allow; returns the bytes taken.
+  Result<std::size_t> write(StreamId id, Bytes data, bool fin);
+  Result<ReadResult> read(StreamId id, MutBytes out);
+  Status reset_stream(StreamId id, std::uint64_t app_error);
+  Status stop_sending(StreamId id, std::uint64_t app_error);
+  // Unreliable datagrams (RFC 9221); fails if the peer did not allow them or the datagram is too big.
+  Status send_datagram(Bytes data);
+
+  // Closes with an application error (CONNECTION_CLOSE 0x1d).
+  void close(std::uint64_t app_error, std::string_view reason);
+
+  Side side() const { return side_; }
+  bool is_handshake_complete() const { return handshake_complete_; }
+  bool is_established() const { return handshake_confirmed_; }
+  bool is_closing() const { return state_ != State::kOpen; }
+  // Fully closed (draining over): the endpoint may forget the connection.
+  bool is_closed() const { return state_ == State::kClosed; }
+  std::string alpn() const { return tls_ ? tls_->alpn() : std::string(); }
+  const SocketAddress& peer_address() const { return path_.peer; }
+  const SocketAddress& local_address() const { return path_.local; }
+  ConnectionStats stats() const;
+
+  // CIDs the endpoint must route to this connection. The endpoint drains added/retired ids after
+  // each call into the connection.
+  const std::vector<ConnectionId>& local_cids() const { return local_cid_list_; }
+  bool take_cid_update(std::vector<ConnectionId>& added, std::vector<ConnectionId>& retired);
+  const ConnectionId& original_dcid() const { return original_dcid_; }
+
+ private:
+  enum class State : std::uint8_t { kOpen, kClosing, kDraining, kClosed };
+  enum class Level : std::uint8_t { kInitial = 0, kHandshake = 1, kApplication = 2 };
+  static constexpr std::size_t kLevels = 3;
+
+  struct Space {
+    AckTracker acks;
+    std::uint64_t next_pn = 0;
+    std::optional<std::uint64_t> largest_acked_by_peer;
+    crypto::PacketKeys read;
+    crypto::PacketKeys write;
+    streams::CryptoStream crypto;
+    bool discarded = false;
+    std::uint32_t pto_probes = 0;  // ack-eliciting probes owed after a PTO
+  };
+
+  struct Path {
+    SocketAddress local;
+    SocketAddress peer;
+    bool validated = false;
+    std::uint64_t bytes_received = 0;  // before validation: anti-amplification credit
+    std::uint64_t bytes_sent = 0;
+    recovery::PathRecovery recovery;
+  };
+
+  struct PendingClose {
+    TransportError code = TransportError::kNoError;
+    std::uint64_t app_code = 0;
+    bool application = false;
+    std::uint64_t frame_type = 0;
+    std::string reason;
+  };
+
+  struct PeerCid {
+    std::uint64_t seq;
+    ConnectionId cid;
+    std::array<std::uint8_t, 16> reset_token;
+  };
+
+  Connection(const ConnectionConfig& config, Side side, std::shared_ptr<tls::TlsContext> tls, Random& random,
+             const SocketAddress& local, const SocketAddress& peer, Instant now);
+
+  Status init_tls(std::string_view server_name);
+  Status install_initial_keys(const ConnectionId& client_dcid);
+  Status drive_tls();
+  Status install_secret(const tls::SecretEvent& ev);
+  void on_handshake_complete();
+  void confirm_handshake(Instant now);
+  void discard_space(Level level);
+  Status apply_peer_transport_params();
+  wire::TransportParameters local_transport_params() const;
+
+  // Receiving.
+  void process_packet(MutBytes packet, const Datagram& dg, std::size_t dg_size, Instant now, bool& any_valid);
+  Status process_frames(Level level, wire::PacketType pt, Bytes payload, bool& ack_eliciting, bool& probing_only,
+                        Instant now);
+  Status on_ack_frame(Level level, const wire::AckFrame& ack, Instant now);
+  Status on_crypto_frame(Level level, const wire::CryptoFrame& f);
+  Status on_stream_frame(const wire::StreamFrame& f);
+  Status on_new_connection_id(const wire::NewConnectionIdFrame& f);
+  void on_connection_close(const wire::ConnectionCloseFrame& f, Instant now);
+  bool is_stateless_reset(Bytes datagram) const;
+
+  // Recovery callbacks.
+  void on_packet_acked(const recovery::SentPacket& p, Level level);
+  void on_packet_lost(const recovery::SentPacket& p, Level level);
+  void handle_recovery_result(const recovery::AckOutcome& out, Level level, Instant now);
+
+  // Sending.
+  std::size_t build_datagram(Instant now, MutBytes out, std::size_t limit, bool& ack_eliciting_sent);
+  std::size_t build_packet(Level level, Instant now, MutBytes out, std::size_t min_size, bool& ack_eliciting,
+                           bool datagram_has_initial);
+  bool has_data_to_send(Level level, Instant now) const;
+  bool ack_due(Level level, Instant now) const;
+  std::size_t write_frames(Level level, wire::Writer& w, std::uint64_t token, Instant now, bool& ack_eliciting);
+  std::size_t build_close_datagram(MutBytes out, std::size_t limit);
+  std::size_t amplification_budget() const;
+
+  // Errors and closing.
+  void close_with_error(const Error& e, Instant now);
+  void enter_draining(Instant now);
+  Duration pto() const;
+  void push_event(Event e) { events_.push_back(std::move(e)); }
+
+  Level level_of(wire::PacketType t) const;
+  static recovery::Space space_of(Level l) { return static_cast<recovery::Space>(l); }
+
+  ConnectionConfig config_;
+  Side side_;
+  Random& random_;
+  State state_ = State::kOpen;
+
+  std::shared_ptr<tls::TlsContext> tls_ctx_;
+  std::unique_ptr<tls::TlsSession> tls_;
+  tls::CipherSuite suite_{};
+  std::array<Space, kLevels> spaces_;
+  // 1-RTT keys with key update (RFC 9001 6); created once both application secrets are known.
+  std::optional<crypto::OneRttKeys> app_keys_;
+  std::vector<std::uint8_t> pending_app_read_, pending_app_write_;
+  std::optional<Instant> prev_read_keys_discard_at_;
+
+  Path path_;
+  std::unique_ptr<recovery::SinglePathLookup> path_lookup_;
+  std::unique_ptr<recovery::LossDetector> loss_;
+  SentFrameLog sent_;
+  std::unique_ptr<streams::StreamManager> streams_;
+
+  ConnectionId original_dcid_;              // client's first DCID
+  std::optional<ConnectionId> retry_scid_;
+  ConnectionId initial_scid_;               // our SCID in the handshake
+  ConnectionId peer_cid_;                   // DCID we currently send with
+  std::vector<PeerCid> peer_cids_;          // spare CIDs from NEW_CONNECTION_ID
+  std::vector<ConnectionId> local_cid_list_;
+  std::vector<ConnectionId> cids_added_, cids_retired_;
+  std::vector<std::uint8_t> token_;         // Initial token (client, after Retry/NEW_TOKEN)
+
+  std::optional<wire::TransportParameters> peer_params_;
+  Duration peer_max_ack_delay_ = std::chrono::milliseconds(25);
+  std::uint64_t peer_ack_delay_exponent_ = 3;
+  Duration idle_timeout_{};
+  Instant idle_deadline_{};
+  Instant last_activity_{};
+  std::optional<Instant> close_deadline_;   // closing/draining ends
+  std::optional<PendingClose> close_;
+  bool close_pending_send_ = false;
+  bool handshake_complete_ = false;
+  bool handshake_confirmed_ = false;
+  bool handshake_done_pending_ = false;     // server: HANDSHAKE_DONE to (re)send
+  bool received_handshake_packet_ = false;
+  bool ping_pending_ = false;
+  std::deque<std::array<std::uint8_t, 8>> path_responses_;
+  std::deque<std::basic_string<std::uint8_t>> datagrams_out_;
+  std::deque<Event> events_;
+  ConnectionStats stats_;
+};
+
+}  // namespace roam::conn

@@ -1,0 +1,397 @@
+// Receiving: datagrams -> packets -> frames (RFC 9000 12, 13, 19; RFC 9001 5).
+#include <algorithm>
+
+#include "conn/connection.h"
+#include "crypto/packet_protection.h"
+#include "wire/frame_rules.h"
+
+namespace roam::conn {
+
+Connection::Level Connection::level_of(wire::PacketType t) const {
+  switch (t) {
+    case wire::PacketType::kInitial: return Level::kInitial;
+    case wire::PacketType::kHandshake: return Level::kHandshake;
+    default: return Level::kApplication;
+  }
+}
+
+void Connection::on_datagram(Datagram dg, Instant now) {
+  if (state_ == State::kClosed || state_ == State::kDraining) return;
+  const std::size_t size = dg.data.size();
+  stats_.bytes_received += size;
+  if (dg.peer == path_.peer) path_.bytes_received += size;
+  bool any_valid = false;
+  std::size_t off = 0;
+  while (off < dg.data.size()) {
+    MutBytes rest = dg.data.subspan(off);
+    auto hdr = wire::parse_packet_header(rest, config_.local_cid_length);
+    if (!hdr) {
+      ++stats_.packets_dropped;
+      break;  // the rest of the datagram cannot be delimited
+    }
+    const std::size_t psize = std::min(hdr->packet_size, rest.size());
+    process_packet(rest.first(psize), dg, size, now, any_valid);
+    if (state_ == State::kDraining || state_ == State::kClosed) return;
+    off += psize;
+  }
+  if (!any_valid) {
+    if (side_ == Side::kClient && is_stateless_reset(dg.data)) {
+      ConnectionClosed ev;
+      ev.stateless_reset = true;
+      ev.by_peer = true;
+      ev.reason = "stateless reset";
+      push_event(std::move(ev));
+      state_ = State::kClosed;
+    }
+    return;
+  }
+  last_activity_ = now;
+  idle_deadline_ = now + std::max(idle_timeout_, 3 * pto());
+  if (state_ == State::kClosing) close_pending_send_ = true;  // answer with CONNECTION_CLOSE again
+  // A server that was blocked by the amplification limit may send again.
+  if (!path_.validated) loss_->set_amplification_limited(amplification_budget() == 0, now);
+}
+
+bool Connection::is_stateless_reset(Bytes datagram) const {
+  // RFC 9000 10.3.1: the last 16 bytes of a datagram that could not be processed.
+  if (datagram.size() < 21) return false;
+  Bytes tail = datagram.last(16);
+  for (const auto& pc : peer_cids_) {
+    if (std::equal(tail.begin(), tail.end(), pc.reset_token.begin())) return true;
+  }
+  return false;
+}
+
+void Connection::process_packet(MutBytes packet, const Datagram& dg, std::size_t dg_size, Instant now,
+                                bool& any_valid) {
+  (void)dg_size;
+  auto hdr = wire::parse_packet_header(packet, config_.local_cid_length);
+  if (!hdr) {
+    ++stats_.packets_dropped;
+    return;
+  }
+  const auto pt = hdr->type;
+  if (pt == wire::PacketType::kVersionNegotiation || pt == wire::PacketType::kRetry ||
+      pt == wire::PacketType::kZeroRtt) {
+    // Version Negotiation and Retry are handled by the client before any server packet is
+    // accepted; roam offers only v1 and never sends 0-RTT, so these are dropped here.
+    ++stats_.packets_dropped;
+    return;
+  }
+  if (pt != wire::PacketType::kOneRtt && hdr->version != wire::kVersion1) {
+    ++stats_.packets_dropped;
+    return;
+  }
+  const Level level = level_of(pt);
+  auto& sp = spaces_[static_cast<std::size_t>(level)];
+  if (sp.discarded) {
+    ++stats_.packets_dropped;
+    return;
+  }
+  // Client: the server's first Initial (or Handshake) sets the DCID we use from then on.
+  if (side_ == Side::kClient && pt != wire::PacketType::kOneRtt) {
+    if (!received_handshake_packet_ && spaces_[0].acks.empty() && level == Level::kInitial) {
+      peer_cid_ = hdr->scid;
+    } else if (hdr->scid != peer_cid_ && !handshake_confirmed_) {
+      ++stats_.packets_dropped;
+      return;
+    }
+  }
+
+  const auto largest = sp.acks.largest_pn();
+  const crypto::PacketKeys* keys = nullptr;
+  crypto::KeyEpoch epoch = crypto::KeyEpoch::kCurrent;
+  Result<crypto::UnprotectedHeader> uh = Error{TransportError::kInternalError, "no keys"};
+  if (level == Level::kApplication) {
+    if (!app_keys_) {
+      ++stats_.packets_dropped;
+      return;
+    }
+    uh = crypto::remove_header_protection(app_keys_->read_header_protector(), packet, hdr->pn_offset,
+                                          largest.value_or(0), largest.has_value());
+    if (!uh) {
+      ++stats_.packets_dropped;
+      return;
+    }
+    auto sel = app_keys_->select_read_keys(uh->key_phase, uh->packet_number);
+    keys = sel.keys;
+    epoch = sel.epoch;
+  } else {
+    if (!sp.read.valid()) {
+      ++stats_.packets_dropped;
+      return;
+    }
+    uh = crypto::remove_header_protection(*sp.read.header_protector, packet, hdr->pn_offset, largest.value_or(0),
+                                          largest.has_value());
+    if (!uh) {
+      ++stats_.packets_dropped;
+      return;
+    }
+    keys = &sp.read;
+  }
+  auto payload = crypto::decrypt_payload(*keys, packet, uh->header_len, uh->packet_number);
+  if (!payload) {
+    ++stats_.packets_dropped;
+    return;
+  }
+  any_valid = true;
+  ++stats_.packets_received;
+  if (uh->reserved_bits_set()) {
+    close_with_error(Error{TransportError::kProtocolViolation, "reserved header bits set"}, now);
+    return;
+  }
+  if (level == Level::kApplication) {
+    const bool had_prev = app_keys_->has_previous_read_keys();
+    if (auto s = app_keys_->on_packet_decrypted(epoch, uh->packet_number); !s) {
+      close_with_error(s.error(), now);
+      return;
+    }
+    // A peer-initiated key update: keep the old read keys for 3 PTO (RFC 9001 6.5).
+    if (!had_prev && app_keys_->has_previous_read_keys()) prev_read_keys_discard_at_ = now + 3 * pto();
+  }
+  if (sp.acks.contains(uh->packet_number)) {
+    ++stats_.packets_dropped;  // duplicate
+    return;
+  }
+  // Server: a Handshake packet proves the client's address and ends the Initial space (RFC 9001 4.9.1).
+  if (side_ == Side::kServer && level == Level::kHandshake && !received_handshake_packet_) {
+    received_handshake_packet_ = true;
+    path_.validated = true;
+    loss_->set_amplification_limited(false, now);
+    discard_space(Level::kInitial);
+  }
+  if (side_ == Side::kClient && level == Level::kHandshake) received_handshake_packet_ = true;
+
+  bool ack_eliciting = false;
+  bool probing_only = true;
+  if (auto s = process_frames(level, pt, *payload, ack_eliciting, probing_only, now); !s) {
+    close_with_error(s.error(), now);
+    return;
+  }
+  if (state_ == State::kDraining || state_ == State::kClosed) return;
+  if (!sp.discarded) sp.acks.on_packet_received(uh->packet_number, ack_eliciting, now);
+  (void)dg;
+  if (auto s = drive_tls(); !s) close_with_error(s.error(), now);
+}
+
+Status Connection::process_frames(Level level, wire::PacketType pt, Bytes payload, bool& ack_eliciting,
+                                  bool& probing_only, Instant now) {
+  return wire::for_each_frame(payload, pt, [&](wire::Frame& frame) -> Status {
+    const auto type = wire::frame_type_of(frame);
+    if (wire::is_ack_eliciting(type)) ack_eliciting = true;
+    if (!wire::is_probing_frame(type)) probing_only = false;
+    return std::visit(
+        [&](auto& f) -> Status {
+          using T = std::decay_t<decltype(f)>;
+          if constexpr (std::is_same_v<T, wire::PaddingFrame> || std::is_same_v<T, wire::PingFrame>) {
+            return {};
+          } else if constexpr (std::is_same_v<T, wire::AckFrame>) {
+            return on_ack_frame(level, f, now);
+          } else if constexpr (std::is_same_v<T, wire::CryptoFrame>) {
+            return on_crypto_frame(level, f);
+          } else if constexpr (std::is_same_v<T, wire::StreamFrame>) {
+            return streams_->on_stream_frame(f.stream_id, f.offset, f.data, f.fin);
+          } else if constexpr (std::is_same_v<T, wire::ResetStreamFrame>) {
+            auto s = streams_->on_reset_stream(f.stream_id, f.app_error, f.final_size);
+            if (s) push_event(StreamReset{f.stream_id, f.app_error});
+            return s;
+          } else if constexpr (std::is_same_v<T, wire::StopSendingFrame>) {
+            return streams_->on_stop_sending(f.stream_id, f.app_error);
+          } else if constexpr (std::is_same_v<T, wire::MaxDataFrame>) {
+            streams_->on_max_data(f.max);
+            return {};
+          } else if constexpr (std::is_same_v<T, wire::MaxStreamDataFrame>) {
+            return streams_->on_max_stream_data(f.stream_id, f.max);
+          } else if constexpr (std::is_same_v<T, wire::MaxStreamsFrame>) {
+            return streams_->on_max_streams(f.bidi ? streams::Direction::kBidi : streams::Direction::kUni, f.max);
+          } else if constexpr (std::is_same_v<T, wire::DataBlockedFrame>) {
+            streams_->on_data_blocked(f.limit);
+            return {};
+          } else if constexpr (std::is_same_v<T, wire::StreamDataBlockedFrame>) {
+            return streams_->on_stream_data_blocked(f.stream_id, f.limit);
+          } else if constexpr (std::is_same_v<T, wire::StreamsBlockedFrame>) {
+            return streams_->on_streams_blocked(f.bidi ? streams::Direction::kBidi : streams::Direction::kUni,
+                                                f.limit);
+          } else if constexpr (std::is_same_v<T, wire::NewTokenFrame>) {
+            if (side_ == Side::kServer) {
+              return Error{TransportError::kProtocolViolation, "NEW_TOKEN from a client", type};
+            }
+            push_event(NewTokenReceived{std::basic_string<std::uint8_t>(f.token.begin(), f.token.end())});
+            return {};
+          } else if constexpr (std::is_same_v<T, wire::NewConnectionIdFrame>) {
+            return on_new_connection_id(f);
+          } else if constexpr (std::is_same_v<T, wire::RetireConnectionIdFrame>) {
+            // roam issues no CIDs beyond the handshake one yet, so only sequence 0 exists; retiring
+            // a sequence number never issued is a PROTOCOL_VIOLATION (RFC 9000 19.16).
+            if (f.seq > 0) return Error{TransportError::kProtocolViolation, "retired an unknown CID", type};
+            return {};
+          } else if constexpr (std::is_same_v<T, wire::PathChallengeFrame>) {
+            if (path_responses_.size() < 8) path_responses_.push_back(f.data);
+            return {};
+          } else if constexpr (std::is_same_v<T, wire::PathResponseFrame>) {
+            return {};  // roam sends no PATH_CHALLENGE yet; an unsolicited response is ignored
+          } else if constexpr (std::is_same_v<T, wire::ConnectionCloseFrame>) {
+            on_connection_close(f, now);
+            return {};
+          } else if constexpr (std::is_same_v<T, wire::HandshakeDoneFrame>) {
+            if (side_ == Side::kServer) {
+              return Error{TransportError::kProtocolViolation, "HANDSHAKE_DONE from a client", type};
+            }
+            confirm_handshake(now);
+            return {};
+          } else if constexpr (std::is_same_v<T, wire::DatagramFrame>) {
+            if (config_.max_datagram_frame_size == 0 || f.data.size() > config_.max_datagram_frame_size) {
+              return Error{TransportError::kProtocolViolation, "unexpected DATAGRAM frame", type};
+            }
+            push_event(DatagramReceived{std::basic_string<std::uint8_t>(f.data.begin(), f.data.end())});
+            return {};
+          } else {
+            return {};
+          }
+        },
+        frame);
+  });
+}
+
+Status Connection::on_crypto_frame(Level level, const wire::CryptoFrame& f) {
+  auto& sp = spaces_[static_cast<std::size_t>(level)];
+  if (auto s = sp.crypto.on_crypto_frame(f.offset, f.data); !s) return s;
+  const tls::Level tl = level == Level::kInitial     ? tls::Level::kInitial
+                        : level == Level::kHandshake ? tls::Level::kHandshake
+                                                     : tls::Level::kApplication;
+  while (sp.crypto.readable() > 0) {
+    Bytes chunk = sp.crypto.peek();
+    if (auto s = tls_->provide_data(tl, chunk); !s) return s;
+    sp.crypto.consume(chunk.size());
+  }
+  return {};
+}
+
+Status Connection::on_new_connection_id(const wire::NewConnectionIdFrame& f) {
+  if (peer_cid_.empty()) {
+    return Error{TransportError::kProtocolViolation, "NEW_CONNECTION_ID with zero-length CIDs",
+                 wire::frame_type::kNewConnectionId};
+  }
+  for (const auto& pc : peer_cids_) {
+    if (pc.seq == f.seq) {
+      if (pc.cid != f.cid || pc.reset_token != f.reset_token) {
+        return Error{TransportError::kProtocolViolation, "CID sequence number reused",
+                     wire::frame_type::kNewConnectionId};
+      }
+      return {};
+    }
+  }
+  if (peer_cids_.size() >= config_.active_connection_id_limit) {
+    return Error{TransportError::kConnectionIdLimitError, "too many connection IDs",
+                 wire::frame_type::kNewConnectionId};
+  }
+  peer_cids_.push_back(PeerCid{f.seq, f.cid, f.reset_token});
+  return {};
+}
+
+void Connection::on_connection_close(const wire::ConnectionCloseFrame& f, Instant now) {
+  if (state_ == State::kOpen) {
+    ConnectionClosed ev;
+    ev.by_peer = true;
+    ev.application = f.application;
+    ev.error_code = f.error_code;
+    ev.reason.assign(f.reason.begin(), f.reason.end());
+    push_event(std::move(ev));
+  }
+  enter_draining(now);
+}
+
+Status Connection::on_ack_frame(Level level, const wire::AckFrame& ack, Instant now) {
+  // ack_delay is in units of 2^exponent microseconds; Initial and Handshake ACKs carry none that
+  // counts (RFC 9000 19.3).
+  Duration delay{};
+  if (level == Level::kApplication) {
+    const std::uint64_t us = ack.ack_delay << std::min<std::uint64_t>(peer_ack_delay_exponent_, 20);
+    delay = std::chrono::microseconds(std::min<std::uint64_t>(us, 1u << 30));
+  }
+  std::vector<recovery::AckRange> ranges;
+  ranges.reserve(ack.ranges.size());
+  for (const auto& r : ack.ranges) ranges.push_back(recovery::AckRange{r.smallest, r.largest});
+  std::optional<std::uint64_t> ce;
+  if (ack.ecn) ce = ack.ecn->ce;
+  auto out = loss_->on_ack_received(space_of(level), ranges, delay, ce, now);
+  if (!out) return out.error();
+  handle_recovery_result(*out, level, now);
+  if (level == Level::kApplication && app_keys_) app_keys_->on_ack_received(ack.largest);
+  return {};
+}
+
+void Connection::handle_recovery_result(const recovery::AckOutcome& out, Level level, Instant now) {
+  (void)level;
+  if (out.rtt_sample) {
+    path_.recovery.rtt().on_sample(now, out.rtt_sample->latest_rtt, out.rtt_sample->ack_delay,
+                                   handshake_confirmed_, peer_max_ack_delay_);
+  }
+  for (const auto& p : out.acked) on_packet_acked(p, level);
+  for (const auto& p : out.lost) on_packet_lost(p, level);
+  stats_.packets_lost += out.lost.size();
+  auto& cc = path_.recovery.cc();
+  if (!out.acked.empty()) cc.on_packets_acked(out.acked, now, path_.recovery.rtt());
+  if (!out.lost.empty()) {
+    cc.on_packets_lost(out.lost, now);
+    cc.on_congestion_event(out.lost.back().time_sent, now);
+  }
+  if (out.ecn_ce_increased && !out.acked.empty()) cc.on_ecn_ce(out.acked.front().time_sent, now);
+  if (out.persistent_congestion) cc.on_persistent_congestion(now);
+  path_.recovery.pacer().update_rate(now, cc.cwnd(), path_.recovery.rtt().smoothed_rtt());
+  streams_->set_rtt_hint(path_.recovery.rtt().smoothed_rtt());
+}
+
+void Connection::on_packet_acked(const recovery::SentPacket& p, Level level) {
+  auto* frames = sent_.find(p.token);
+  if (!frames) return;
+  for (const auto& f : *frames) {
+    switch (f.kind) {
+      case SentFrame::Kind::kCrypto:
+        spaces_[f.level].crypto.on_acked(f.a, f.b);
+        break;
+      case SentFrame::Kind::kStream:
+        streams_->on_stream_data_acked(StreamId{f.id}, f.a, f.b, f.flag);
+        break;
+      case SentFrame::Kind::kAck:
+        spaces_[static_cast<std::size_t>(level)].acks.on_ack_frame_acked(f.a);
+        break;
+      case SentFrame::Kind::kHandshakeDone:
+        handshake_done_pending_ = false;
+        break;
+      case SentFrame::Kind::kControl:
+        streams_->on_control_frame_acked(f.control);
+        break;
+      default:
+        break;
+    }
+  }
+  sent_.settle(p.token);
+}
+
+void Connection::on_packet_lost(const recovery::SentPacket& p, Level level) {
+  (void)level;
+  auto* frames = sent_.find(p.token);
+  if (!frames) return;
+  for (const auto& f : *frames) {
+    switch (f.kind) {
+      case SentFrame::Kind::kCrypto:
+        if (!spaces_[f.level].discarded) spaces_[f.level].crypto.on_lost(f.a, f.b);
+        break;
+      case SentFrame::Kind::kStream:
+        streams_->on_stream_data_lost(StreamId{f.id}, f.a, f.b, f.flag);
+        break;
+      case SentFrame::Kind::kHandshakeDone:
+        if (!handshake_done_pending_) handshake_done_pending_ = true;
+        break;
+      case SentFrame::Kind::kControl:
+        streams_->on_control_frame_lost(f.control);
+        break;
+      default:
+        break;  // ACK, PING and PATH_RESPONSE are never retransmitted as such
+    }
+  }
+  sent_.settle(p.token);
+}
+
+}  // namespace roam::conn
