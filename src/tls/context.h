@@ -22,6 +22,9 @@ namespace roam::tls {
 struct TestingOptions {
   // Do not send the quic_transport_parameters extension (RFC 9001 8.2 says the peer must fail).
   bool omit_transport_parameters = false;
+  // Neither offer (client) nor select (server) an application protocol, and skip this side's
+  // own ALPN check (RFC 9001 8.1 says the peer must fail with no_application_protocol).
+  bool omit_alpn = false;
 };
 
 struct ServerOptions {

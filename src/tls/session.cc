@@ -254,12 +254,15 @@ Result<std::unique_ptr<TlsSession>> TlsSession::create(std::shared_ptr<TlsContex
     return setup;
   }
 
-  std::vector<gnutls_datum_t> protocols;
-  for (const auto& p : t->ctx_->alpn_) protocols.push_back(detail::as_datum(p));
-  const unsigned alpn_flags = t->server_ ? GNUTLS_ALPN_MANDATORY | GNUTLS_ALPN_SERVER_PRECEDENCE : 0;
-  if (gnutls_alpn_set_protocols(s, protocols.data(), static_cast<unsigned>(protocols.size()),
-                                alpn_flags) < 0) {
-    return setup;
+  if (!t->ctx_->testing_.omit_alpn) {
+    std::vector<gnutls_datum_t> protocols;
+    for (const auto& p : t->ctx_->alpn_) protocols.push_back(detail::as_datum(p));
+    const unsigned alpn_flags =
+        t->server_ ? GNUTLS_ALPN_MANDATORY | GNUTLS_ALPN_SERVER_PRECEDENCE : 0;
+    if (gnutls_alpn_set_protocols(s, protocols.data(), static_cast<unsigned>(protocols.size()),
+                                  alpn_flags) < 0) {
+      return setup;
+    }
   }
 
   if (!t->server_ && !t->server_name_.empty()) {
@@ -348,7 +351,8 @@ int TlsSession::check_peer_extensions() {
     return GNUTLS_E_MISSING_EXTENSION;
   }
   gnutls_datum_t selected{nullptr, 0};
-  if (gnutls_alpn_get_selected_protocol(session_, &selected) < 0 || selected.size == 0) {
+  if (!ctx_->testing_.omit_alpn &&
+      (gnutls_alpn_get_selected_protocol(session_, &selected) < 0 || selected.size == 0)) {
     local_error_ = Error{crypto_error(kAlertNoApplicationProtocol),
                          "no application protocol agreed with ALPN", kCryptoFrame};
     return GNUTLS_E_NO_APPLICATION_PROTOCOL;

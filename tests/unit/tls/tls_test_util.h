@@ -100,6 +100,11 @@ struct Pair {
       client.error = st.error();
       return false;
     }
+    return finish();
+  }
+
+  // Shuttles whatever is pending until both complete or one fails.
+  bool finish() {
     for (int round = 0; round < 10; ++round) {
       if (!deliver(client, server)) return false;
       if (!deliver(server, client)) return false;
