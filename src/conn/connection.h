@@ -195,7 +195,8 @@ class Connection {
                            bool datagram_has_initial);
   bool has_data_to_send(Level level, Instant now) const;
   bool ack_due(Level level, Instant now) const;
-  std::size_t write_frames(Level level, wire::Writer& w, std::uint64_t token, Instant now, bool& ack_eliciting);
+  std::size_t write_frames(Level level, wire::Writer& w, std::uint64_t token, Instant now, bool& ack_eliciting,
+                           bool& ack_needed, bool& ack_written);
   std::size_t build_close_datagram(MutBytes out, std::size_t limit);
   std::size_t amplification_budget() const;
 

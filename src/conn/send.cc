@@ -152,11 +152,14 @@ std::size_t Connection::build_packet(Level level, Instant now, MutBytes out, std
   wire::Writer pw(out.subspan(header_len, out.size() - header_len - kTagLen));
   const std::uint64_t token = sent_.begin();
   bool in_flight = false;
-  write_frames(level, pw, token, now, ack_eliciting);
-  if (pw.size() == 0) {
+  bool ack_needed = false;
+  bool ack_written = false;
+  write_frames(level, pw, token, now, ack_eliciting, ack_needed, ack_written);
+  if (pw.size() == 0 || (!ack_eliciting && !ack_needed)) {
     sent_.settle(token);
     return 0;
   }
+  if (ack_written) sp.acks.on_ack_sent();
   in_flight = ack_eliciting;
   // Padding: room for the header-protection sample, and the datagram minimum.
   std::size_t pad = 0;
@@ -194,12 +197,14 @@ std::size_t Connection::build_packet(Level level, Instant now, MutBytes out, std
 }
 
 std::size_t Connection::write_frames(Level level, wire::Writer& w, std::uint64_t token, Instant now,
-                                     bool& ack_eliciting) {
+                                     bool& ack_eliciting, bool& ack_needed, bool& ack_written) {
   auto& sp = spaces_[static_cast<std::size_t>(level)];
   const std::size_t start = w.size();
-  // ACK first, whenever there is something to acknowledge (it is cheap and helps the peer).
-  if (sp.acks.has_ranges_to_ack() && (ack_due(level, now) || sp.acks.has_unacked_eliciting() ||
-                                      sp.crypto.has_pending() || level == Level::kApplication)) {
+  // ACK first whenever there is something to acknowledge: it is cheap and helps the peer. A
+  // packet that would carry nothing but a non-urgent ACK is abandoned by the caller.
+  ack_needed = sp.acks.has_unacked_eliciting() && (ack_due(level, now) || level != Level::kApplication);
+  ack_written = false;
+  if (sp.acks.has_ranges_to_ack()) {
     std::array<PnRange, AckTracker::kMaxRanges> ranges{};
     const std::size_t n = sp.acks.ack_ranges(ranges.data(), ranges.size());
     std::array<wire::AckRange, AckTracker::kMaxRanges> wr{};
@@ -209,12 +214,9 @@ std::size_t Connection::write_frames(Level level, wire::Writer& w, std::uint64_t
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - sp.acks.largest_received_time());
       delay_enc = static_cast<std::uint64_t>(std::max<std::int64_t>(us.count(), 0)) >> config_.ack_delay_exponent;
     }
-    const bool need_ack = sp.acks.has_unacked_eliciting() || ack_due(level, now);
-    if (need_ack || w.remaining() > 200) {
-      if (wire::encode_ack(w, delay_enc, std::span(wr.data(), n), nullptr, n) > 0) {
-        sent_.add(token, SentFrame{SentFrame::Kind::kAck, 0, false, 0, ranges[0].largest, 0, {}});
-        sp.acks.on_ack_sent();
-      }
+    if (wire::encode_ack(w, delay_enc, std::span(wr.data(), n), nullptr, n) > 0) {
+      sent_.add(token, SentFrame{SentFrame::Kind::kAck, 0, false, 0, ranges[0].largest, 0, {}});
+      ack_written = true;
     }
   }
   auto remaining = [&w]() { return w.remaining(); };
