@@ -1,0 +1,87 @@
+// The identity table: maps connection IDs (never 4-tuples) to connections, creates server
+// connections from Initials and answers what belongs to no connection (Version Negotiation).
+// Sans-IO like the connection: datagrams and time in, datagrams and timers out.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "common/random.h"
+#include "common/types.h"
+#include "conn/connection.h"
+#include "tls/context.h"
+
+namespace roam::endpoint {
+
+using ConnectionHandle = std::uint64_t;
+
+struct EndpointConfig {
+  bool server = false;
+  conn::ConnectionConfig connection;
+  std::size_t max_connections = 10'000;
+};
+
+struct EndpointStats {
+  std::uint64_t datagrams_received = 0;
+  std::uint64_t datagrams_dropped = 0;  // unknown CID, too small Initial, unparseable
+  std::uint64_t version_negotiations_sent = 0;
+  std::uint64_t connections_accepted = 0;
+};
+
+class Endpoint {
+ public:
+  Endpoint(const EndpointConfig& config, std::shared_ptr<tls::TlsContext> tls, Random& random);
+  ~Endpoint();
+
+  // Client: starts a connection. The first Initial leaves on the next poll_transmit.
+  Result<ConnectionHandle> connect(std::string_view server_name, const SocketAddress& local,
+                                   const SocketAddress& peer, Instant now);
+
+  // `data` is decrypted in place.
+  void on_datagram(const SocketAddress& local, const SocketAddress& peer, std::uint8_t ecn, MutBytes data,
+                   Instant now);
+  // Next batch to send: from endpoint-level replies first, then connections in turn.
+  std::optional<conn::Transmit> poll_transmit(Instant now, MutBytes buf, std::size_t max_datagrams);
+  std::optional<Instant> next_timeout() const;
+  void on_timeout(Instant now);
+
+  // Server: connections accepted since the last call.
+  std::optional<ConnectionHandle> accept();
+  conn::Connection* connection(ConnectionHandle h);
+  // Forgets connections whose closing/draining ended. Returns how many were removed.
+  std::size_t reap();
+  std::size_t connection_count() const { return conns_.size(); }
+  const EndpointStats& stats() const { return stats_; }
+  template <class F>
+  void for_each_connection(F&& f) {
+    for (auto& [h, c] : conns_) f(h, *c);
+  }
+
+ private:
+  struct Reply {
+    SocketAddress local;
+    SocketAddress peer;
+    std::vector<std::uint8_t> bytes;
+  };
+  void register_cids(ConnectionHandle h, conn::Connection& c);
+  void handle_unknown(const SocketAddress& local, const SocketAddress& peer, MutBytes data, Instant now);
+
+  EndpointConfig config_;
+  std::shared_ptr<tls::TlsContext> tls_;
+  Random& random_;
+  std::unordered_map<ConnectionHandle, std::unique_ptr<conn::Connection>> conns_;
+  std::unordered_map<ConnectionId, ConnectionHandle, ConnectionIdHash> by_cid_;
+  std::unordered_map<ConnectionHandle, std::vector<ConnectionId>> cids_of_;
+  std::deque<ConnectionHandle> accepted_;
+  std::deque<Reply> replies_;
+  std::vector<ConnectionHandle> send_order_;
+  std::size_t send_cursor_ = 0;
+  ConnectionHandle next_handle_ = 1;
+  EndpointStats stats_;
+};
+
+}  // namespace roam::endpoint
