@@ -69,7 +69,7 @@ void Cubic::reduce_window(Instant /*now*/) {
   // Fast convergence: a window that stopped short of the previous W_max releases bandwidth.
   w_max_ = fast_convergence_ && cwnd < w_max_ ? cwnd * (1.0 + kCubicBeta) / 2.0 : cwnd;
   cwnd_prior_ = cwnd;
-  ssthresh_ = std::max(static_cast<std::size_t>(cwnd * kCubicBeta), minimum_window_);
+  ssthresh_ = std::max(static_cast<std::size_t>(std::llround(cwnd * kCubicBeta)), minimum_window_);
   cwnd_ = ssthresh_;
   epoch_start_.reset();
   remainder_ = 0;

@@ -38,8 +38,11 @@ std::optional<Instant> Pacer::next_send_time(Instant now, std::size_t bytes) con
   if (rate_ <= 0) return std::nullopt;
   const double needed = std::min(static_cast<double>(bytes), static_cast<double>(burst_bytes()));
   const double have = tokens(now);
-  if (have >= needed) return std::nullopt;
-  const double wait_ns = std::ceil((needed - have) / rate_);
+  // A hundredth of a byte of slack absorbs floating-point rounding, so that a send at exactly
+  // the returned instant is allowed.
+  constexpr double kSlackBytes = 0.01;
+  if (have + kSlackBytes >= needed) return std::nullopt;
+  const double wait_ns = std::round((needed - have) / rate_);
   // Bounded by burst / rate, which is finite since rate_ > 0; clamp against absurd inputs anyway.
   const double max_ns = 1e15;  // ~11.6 days
   return now + Duration(static_cast<Duration::rep>(std::min(std::max(wait_ns, 1.0), max_ns)));
