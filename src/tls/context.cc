@@ -11,7 +11,7 @@ Error setup_error(std::string_view reason) {
 
 // TLS 1.3 only, the three QUIC AEADs, elliptic-curve groups only (small key shares keep the
 // ClientHello in one packet), and no middlebox compatibility mode (RFC 9001 section 8.4).
-std::string priority_string(const std::vector<Aead>& ciphers) {
+std::string priority_string(const std::vector<Aead>& ciphers, const std::string& suffix) {
   std::string s = "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL";
   if (ciphers.empty()) {
     for (Aead a : {Aead::kAes128Gcm, Aead::kAes256Gcm, Aead::kChaCha20Poly1305}) {
@@ -26,6 +26,7 @@ std::string priority_string(const std::vector<Aead>& ciphers) {
   }
   s += ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1";
   s += ":%DISABLE_TLS13_COMPAT_MODE";
+  s += suffix;
   return s;
 }
 
@@ -40,8 +41,8 @@ Status check_alpn(const std::vector<std::string>& alpn) {
 // Fills the parts every context has: priority, credentials object, key log.
 Status init_common(gnutls_certificate_credentials_st*& credentials, gnutls_priority_st*& priority,
                    std::unique_ptr<KeylogWriter>& keylog, const std::vector<Aead>& ciphers,
-                   const std::string& keylog_file) {
-  const std::string prio = priority_string(ciphers);
+                   const std::string& keylog_file, const TestingOptions& testing) {
+  const std::string prio = priority_string(ciphers, testing.priority_suffix);
   if (gnutls_priority_init2(&priority, prio.c_str(), nullptr, 0) < 0) {
     priority = nullptr;
     return setup_error("GnuTLS rejected the TLS 1.3 priority string");
@@ -72,7 +73,7 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create_server(ServerOptions opti
   ctx->alpn_ = std::move(options.alpn);
   ctx->testing_ = options.testing;
   if (auto st = init_common(ctx->credentials_, ctx->priority_, ctx->keylog_, options.ciphers,
-                            options.keylog_file);
+                            options.keylog_file, options.testing);
       !st) {
     return st.error();
   }
@@ -109,7 +110,7 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create_client(ClientOptions opti
   ctx->alpn_ = std::move(options.alpn);
   ctx->testing_ = options.testing;
   if (auto st = init_common(ctx->credentials_, ctx->priority_, ctx->keylog_, options.ciphers,
-                            options.keylog_file);
+                            options.keylog_file, options.testing);
       !st) {
     return st.error();
   }

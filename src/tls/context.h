@@ -25,6 +25,9 @@ struct TestingOptions {
   // Neither offer (client) nor select (server) an application protocol, and skip this side's
   // own ALPN check (RFC 9001 8.1 says the peer must fail with no_application_protocol).
   bool omit_alpn = false;
+  // Appended to the GnuTLS priority string, e.g. ":-GROUP-ALL:+GROUP-SECP384R1" on a server to
+  // force a HelloRetryRequest.
+  std::string priority_suffix;
 };
 
 struct ServerOptions {

@@ -163,14 +163,24 @@ struct TlsSession::Callbacks {
     return 0;
   }
 
+  // Called before GnuTLS processes each handshake message; `msg` is the body (no header).
   static int hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned incoming,
-                  const gnutls_datum_t*) {
+                  const gnutls_datum_t* msg) {
     TlsSession& t = self(s);
     if (when != GNUTLS_HOOK_PRE) return 0;
     if (incoming != 0) {
       ++t.processed_[index_of(t.read_level_)];
       if (t.server_ && htype == GNUTLS_HANDSHAKE_CLIENT_HELLO) {
         t.peer_tp_.reset();  // a second ClientHello (after HelloRetryRequest) must carry its own
+        // legacy_version(2) random(32) legacy_session_id<0..32>: RFC 9001 8.4 forbids the
+        // middlebox compatibility mode, whose mark is a non-empty session id.
+        constexpr std::size_t kSessionIdLength = 34;
+        if (msg != nullptr && msg->size > kSessionIdLength && msg->data[kSessionIdLength] != 0) {
+          t.local_error_ = Error{TransportError::kProtocolViolation,
+                                 "ClientHello asks for TLS middlebox compatibility mode",
+                                 kCryptoFrame};
+          return GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
+        }
       }
       // The client checks EncryptedExtensions once the next server message arrives.
       if (!t.server_ && !t.peer_checked_ && t.read_level_ == Level::kHandshake &&
@@ -239,6 +249,8 @@ Result<std::unique_ptr<TlsSession>> TlsSession::create(std::shared_ptr<TlsContex
       gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, t->ctx_->credentials_) < 0) {
     return setup;
   }
+  // Time belongs to the connection (idle timeout on its injected clock), not to GnuTLS.
+  gnutls_handshake_set_timeout(s, 0);
   gnutls_transport_set_push_function(s, refuse_push);
   gnutls_transport_set_pull_function(s, refuse_pull);
   gnutls_handshake_set_secret_function(s, Callbacks::secret);

@@ -126,6 +126,27 @@ TEST(TlsFailure, TamperedTransportParametersFailTheHandshake) {
   EXPECT_FALSE(p.server.session->handshake_complete());
 }
 
+TEST(TlsFailure, CompatibilityModeClientHelloIsAProtocolViolation) {
+  Pair p = make_pair(client_context(), server_context());
+  ASSERT_TRUE(p.client.session->start());
+  Level level;
+  std::vector<std::uint8_t> hello;
+  ASSERT_TRUE(p.client.session->take_output(level, hello));
+  // header(4) legacy_version(2) random(32), then the session id length: give it 32 bytes, as
+  // a TLS-over-TCP client in middlebox compatibility mode does (RFC 9001 8.4).
+  constexpr std::size_t kSessionIdAt = 4 + 2 + 32;
+  ASSERT_EQ(hello.at(kSessionIdAt), 0);
+  hello[kSessionIdAt] = 32;
+  hello.insert(hello.begin() + kSessionIdAt + 1, 32, 0x5a);
+  const std::size_t body = hello.size() - 4;
+  hello[1] = static_cast<std::uint8_t>(body >> 16);
+  hello[2] = static_cast<std::uint8_t>(body >> 8);
+  hello[3] = static_cast<std::uint8_t>(body);
+  auto st = p.server.session->provide_data(Level::kInitial, hello);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, TransportError::kProtocolViolation) << st.error().reason;
+}
+
 TEST(TlsFailure, CryptoDataInZeroRttIsAProtocolViolation) {
   auto s = TlsSession::create(server_context(), server_params()).value();
   const std::uint8_t byte = 1;

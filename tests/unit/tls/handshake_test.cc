@@ -185,6 +185,42 @@ TEST(TlsHandshake, NoCommonCipherSuiteFails) {
   EXPECT_EQ(p.server.error->code, crypto_error(40));  // handshake_failure
 }
 
+TEST(TlsHandshake, HelloRetryRequestRoundTrip) {
+  // The client sends key shares for its first groups only; a server restricted to P-384 must
+  // ask again. Both ClientHellos and the HelloRetryRequest stay at the Initial level.
+  ServerOptions so;
+  so.testing.priority_suffix = ":-GROUP-ALL:+GROUP-SECP384R1";
+  Pair p = make_pair(client_context(), server_context(std::move(so)));
+  ASSERT_TRUE(p.client.session->start());
+  Level level;
+  std::vector<std::uint8_t> hello;
+  ASSERT_TRUE(p.client.session->take_output(level, hello));
+  ASSERT_TRUE(p.server.session->provide_data(Level::kInitial, hello));
+  std::vector<std::uint8_t> retry;
+  ASSERT_TRUE(p.server.session->take_output(level, retry));
+  EXPECT_EQ(level, Level::kInitial);
+  EXPECT_EQ(retry.at(0), 2);  // HelloRetryRequest has the ServerHello type
+  std::vector<std::uint8_t> more;
+  EXPECT_FALSE(p.server.session->take_output(level, more));
+  EXPECT_EQ(p.server.session->read_level(), Level::kInitial);
+  EXPECT_FALSE(p.server.session->poll_secret().has_value());
+
+  ASSERT_TRUE(p.client.session->provide_data(Level::kInitial, retry));
+  EXPECT_EQ(p.client.session->read_level(), Level::kInitial);
+  std::vector<std::uint8_t> second_hello;
+  ASSERT_TRUE(p.client.session->take_output(level, second_hello));
+  EXPECT_EQ(level, Level::kInitial);
+  EXPECT_EQ(second_hello.at(0), 1);
+  ASSERT_TRUE(p.server.session->provide_data(Level::kInitial, second_hello));
+
+  ASSERT_TRUE(p.finish()) << (p.client.error ? p.client.error->reason : "")
+                          << (p.server.error ? p.server.error->reason : "");
+  EXPECT_EQ(*p.server.session->peer_transport_params(), client_params());
+  EXPECT_EQ(*p.client.session->peer_transport_params(), server_params());
+  expect_matching_secrets(p, Level::kHandshake, kAes128GcmSha256);
+  expect_matching_secrets(p, Level::kApplication, kAes128GcmSha256);
+}
+
 TEST(TlsHandshake, ServerPicksItsPreferredCommonAlpn) {
   ClientOptions co;
   co.alpn = {"h3", "hq-interop"};
