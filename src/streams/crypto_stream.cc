@@ -25,8 +25,7 @@ Status CryptoStream::on_crypto_frame(std::uint64_t offset, Bytes data) {
 
 std::optional<CryptoChunk> CryptoStream::next_frame(std::size_t max_frame_size) {
   if (discarded_) return std::nullopt;
-  // The offset of the chunk is at most sent_high(): size the header for that (exact for new data).
-  const std::size_t header = crypto_frame_header(send_.sent_high());
+  const std::size_t header = crypto_frame_header(send_.next_offset());
   if (max_frame_size <= header) return std::nullopt;
   const std::size_t max_data = max_payload_with_length(max_frame_size - header);
   if (max_data == 0) return std::nullopt;

@@ -48,6 +48,11 @@ class SendBuffer {
   void on_acked(std::uint64_t offset, std::uint64_t len, bool fin);
   void on_lost(std::uint64_t offset, std::uint64_t len, bool fin);
 
+  // The offset the next chunk would start at (for sizing a frame header exactly).
+  std::uint64_t next_offset() const {
+    if (!lost_.empty()) return lost_.front().start;
+    return fin_lost_ ? end_ : sent_high_;
+  }
   // Bytes written so far (the final size once finished).
   std::uint64_t end() const { return end_; }
   // Every byte below this offset has been acknowledged (its storage is released).

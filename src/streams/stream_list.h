@@ -47,8 +47,9 @@ class IntrusiveList {
     h = ListHook<T>{};
     --size_;
   }
+  // No-op for an element that is not in the list.
   void move_to_back(T& x) {
-    if (tail_ == &x) return;
+    if (!(x.*Hook).linked || tail_ == &x) return;
     remove(x);
     push_back(x);
   }

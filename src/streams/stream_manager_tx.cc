@@ -30,8 +30,7 @@ bool StreamManager::has_stream_data() const {
 std::optional<StreamFrame> StreamManager::take_chunk(Stream& s, std::size_t max_frame_size,
                                                      std::uint64_t conn_credit, bool* filled) {
   *filled = false;
-  // Retransmitted offsets are below sent_high(), so this header size is an upper bound.
-  const std::size_t header = stream_frame_header(s.id.value, s.send->buffer().sent_high());
+  const std::size_t header = stream_frame_header(s.id.value, s.send->buffer().next_offset());
   if (max_frame_size <= header) return std::nullopt;
   const std::size_t max_data = max_payload_with_length(max_frame_size - header);
   if (max_data == 0) return std::nullopt;
