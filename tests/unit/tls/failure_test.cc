@@ -247,6 +247,39 @@ TEST(TlsFailure, ServerAcceptsNoPostHandshakeMessages) {
   EXPECT_EQ(st.error().code, kUnexpectedMessage);
 }
 
+// A well-formed NewSessionTicket, as QUIC servers send after the handshake (the ticket is opaque
+// to the client), optionally with the early_data extension allowing 0-RTT (RFC 9001 4.6.1).
+std::vector<std::uint8_t> new_session_ticket(bool with_early_data) {
+  std::vector<std::uint8_t> body = {0, 0, 0x1c, 0x20,  // ticket_lifetime 7200 s
+                                    1, 2, 3, 4,        // ticket_age_add
+                                    8, 0, 0, 0, 0, 0, 0, 0, 1,  // ticket_nonce<0..255>
+                                    0, 16};            // ticket<1..2^16-1>
+  for (int i = 0; i < 16; ++i) body.push_back(static_cast<std::uint8_t>(0xa0 + i));
+  if (with_early_data) {
+    body.insert(body.end(), {0, 8, 0, 42, 0, 4, 0xff, 0xff, 0xff, 0xff});
+  } else {
+    body.insert(body.end(), {0, 0});
+  }
+  std::vector<std::uint8_t> m = {4, 0, 0, static_cast<std::uint8_t>(body.size())};
+  m.insert(m.end(), body.begin(), body.end());
+  return m;
+}
+
+TEST(TlsPostHandshake, ClientAcceptsWellFormedSessionTickets) {
+  for (bool early : {false, true}) {
+    Pair p = make_pair(client_context(), server_context());
+    ASSERT_TRUE(p.run());
+    const auto ticket = new_session_ticket(early);
+    // Split across two calls, as CRYPTO frames may be.
+    ASSERT_TRUE(p.client.session->provide_data(Level::kApplication, Bytes(ticket).first(7)));
+    auto st = p.client.session->provide_data(Level::kApplication, Bytes(ticket).subspan(7));
+    EXPECT_TRUE(st) << (st ? "" : st.error().reason);
+    Level level;
+    std::vector<std::uint8_t> out;
+    EXPECT_FALSE(p.client.session->take_output(level, out));
+  }
+}
+
 TEST(TlsFailure, GarbageNewSessionTicketIsAnErrorNotACrash) {
   Pair p = make_pair(client_context(), server_context());
   ASSERT_TRUE(p.run());
