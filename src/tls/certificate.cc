@@ -55,8 +55,8 @@ Status fingerprints(gnutls_x509_crt_t leaf, std::string& fingerprint, std::strin
       gnutls_pubkey_export2(pub.get(), GNUTLS_X509_FMT_DER, spki.out()) < 0) {
     return cert_error("cannot extract the certificate's public key");
   }
-  if (gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.bytes().data(), spki.bytes().size(),
-                       digest.data()) < 0) {
+  if (gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.bytes().data(), spki.bytes().size(), digest.data()) <
+      0) {
     return cert_error("cannot hash the certificate's public key");
   }
   spki_sha256 = detail::base64(digest);
@@ -107,9 +107,9 @@ Result<Certificate> Certificate::generate_self_signed(const SelfSignedOptions& o
   if (rc >= 0) rc = gnutls_x509_crt_set_activation_time(crt.get(), to_time_t(not_before));
   if (rc >= 0) rc = gnutls_x509_crt_set_expiration_time(crt.get(), to_time_t(not_after));
   if (rc >= 0) {
-    rc = gnutls_x509_crt_set_dn_by_oid(crt.get(), GNUTLS_OID_X520_COMMON_NAME, 0,
-                                       common_name.data(),
-                                       static_cast<unsigned>(common_name.size()));
+    rc =
+        gnutls_x509_crt_set_dn_by_oid(crt.get(), GNUTLS_OID_X520_COMMON_NAME, 0, common_name.data(),
+                                      static_cast<unsigned>(common_name.size()));
   }
   if (rc >= 0) rc = gnutls_x509_crt_set_key(crt.get(), key.get());
   if (rc >= 0) rc = gnutls_x509_crt_set_basic_constraints(crt.get(), 0, -1);
@@ -137,7 +137,8 @@ Result<Certificate> Certificate::generate_self_signed(const SelfSignedOptions& o
 
   std::array<std::uint8_t, 64> key_id{};
   std::size_t key_id_size = key_id.size();
-  if (gnutls_x509_crt_get_key_id(crt.get(), GNUTLS_KEYID_USE_SHA1, key_id.data(), &key_id_size) < 0 ||
+  if (gnutls_x509_crt_get_key_id(crt.get(), GNUTLS_KEYID_USE_SHA1, key_id.data(), &key_id_size) <
+          0 ||
       gnutls_x509_crt_set_subject_key_id(crt.get(), key_id.data(), key_id_size) < 0) {
     return cert_error("cannot set the certificate's key identifier");
   }
@@ -210,7 +211,8 @@ Result<Certificate> Certificate::load_pem_files(const std::string& cert_path,
                                                 const std::string& key_path) {
   std::string cert_pem;
   std::string key_pem;
-  if (!detail::read_file(cert_path, cert_pem)) return cert_error("cannot read the certificate file");
+  if (!detail::read_file(cert_path, cert_pem))
+    return cert_error("cannot read the certificate file");
   if (!detail::read_file(key_path, key_pem)) return cert_error("cannot read the private key file");
   return from_pem(std::move(cert_pem), std::move(key_pem));
 }

@@ -14,9 +14,12 @@ std::optional<CipherSuite> suite_from_gnutls(gnutls_cipher_algorithm_t cipher,
 
 std::string_view priority_keyword(Aead aead) {
   switch (aead) {
-    case Aead::kAes128Gcm: return "+AES-128-GCM";
-    case Aead::kAes256Gcm: return "+AES-256-GCM";
-    case Aead::kChaCha20Poly1305: return "+CHACHA20-POLY1305";
+    case Aead::kAes128Gcm:
+      return "+AES-128-GCM";
+    case Aead::kAes256Gcm:
+      return "+AES-256-GCM";
+    case Aead::kChaCha20Poly1305:
+      return "+CHACHA20-POLY1305";
   }
   return "+AES-128-GCM";
 }
@@ -40,7 +43,8 @@ std::string base64(Bytes bytes) {
   s.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v = std::uint32_t{bytes[i]} << 16 | std::uint32_t{bytes[i + 1]} << 8 | bytes[i + 2];
+    const std::uint32_t v =
+        std::uint32_t{bytes[i]} << 16 | std::uint32_t{bytes[i + 1]} << 8 | bytes[i + 2];
     s.push_back(kAlphabet[v >> 18 & 63]);
     s.push_back(kAlphabet[v >> 12 & 63]);
     s.push_back(kAlphabet[v >> 6 & 63]);

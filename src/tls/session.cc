@@ -24,27 +24,36 @@ constexpr std::uint8_t kAlertNoApplicationProtocol = 120;
 
 Level from_gnutls(gnutls_record_encryption_level_t level) {
   switch (level) {
-    case GNUTLS_ENCRYPTION_LEVEL_INITIAL: return Level::kInitial;
-    case GNUTLS_ENCRYPTION_LEVEL_EARLY: return Level::kEarlyData;
-    case GNUTLS_ENCRYPTION_LEVEL_HANDSHAKE: return Level::kHandshake;
-    case GNUTLS_ENCRYPTION_LEVEL_APPLICATION: return Level::kApplication;
+    case GNUTLS_ENCRYPTION_LEVEL_INITIAL:
+      return Level::kInitial;
+    case GNUTLS_ENCRYPTION_LEVEL_EARLY:
+      return Level::kEarlyData;
+    case GNUTLS_ENCRYPTION_LEVEL_HANDSHAKE:
+      return Level::kHandshake;
+    case GNUTLS_ENCRYPTION_LEVEL_APPLICATION:
+      return Level::kApplication;
   }
   return Level::kInitial;
 }
 
 gnutls_record_encryption_level_t to_gnutls(Level level) {
   switch (level) {
-    case Level::kInitial: return GNUTLS_ENCRYPTION_LEVEL_INITIAL;
-    case Level::kEarlyData: return GNUTLS_ENCRYPTION_LEVEL_EARLY;
-    case Level::kHandshake: return GNUTLS_ENCRYPTION_LEVEL_HANDSHAKE;
-    case Level::kApplication: return GNUTLS_ENCRYPTION_LEVEL_APPLICATION;
+    case Level::kInitial:
+      return GNUTLS_ENCRYPTION_LEVEL_INITIAL;
+    case Level::kEarlyData:
+      return GNUTLS_ENCRYPTION_LEVEL_EARLY;
+    case Level::kHandshake:
+      return GNUTLS_ENCRYPTION_LEVEL_HANDSHAKE;
+    case Level::kApplication:
+      return GNUTLS_ENCRYPTION_LEVEL_APPLICATION;
   }
   return GNUTLS_ENCRYPTION_LEVEL_INITIAL;
 }
 
 bool is_ip_literal(const std::string& name) {
   std::uint8_t buf[16];
-  return ::inet_pton(AF_INET, name.c_str(), buf) == 1 || ::inet_pton(AF_INET6, name.c_str(), buf) == 1;
+  return ::inet_pton(AF_INET, name.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, name.c_str(), buf) == 1;
 }
 
 // QUIC carries no TLS records: GnuTLS must never touch a transport. Should it try, it fails.
@@ -64,12 +73,11 @@ Error verification_error(unsigned status) {
             kCryptoFrame};
   }
   if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
-    return {crypto_error(kAlertBadCertificate),
-            "server certificate does not match the server name", kCryptoFrame};
+    return {crypto_error(kAlertBadCertificate), "server certificate does not match the server name",
+            kCryptoFrame};
   }
   if (status & GNUTLS_CERT_EXPIRED) {
-    return {crypto_error(kAlertCertificateExpired), "server certificate has expired",
-            kCryptoFrame};
+    return {crypto_error(kAlertCertificateExpired), "server certificate has expired", kCryptoFrame};
   }
   if (status & GNUTLS_CERT_NOT_ACTIVATED) {
     return {crypto_error(kAlertBadCertificate), "server certificate is not valid yet",
@@ -95,9 +103,9 @@ struct TlsSession::Callbacks {
     TlsSession& t = self(s);
     const Level level = from_gnutls(glevel);
     const bool early = level == Level::kEarlyData;
-    const auto suite = early ? detail::suite_from_gnutls(gnutls_early_cipher_get(s),
-                                                         gnutls_early_prf_hash_get(s))
-                             : detail::suite_from_gnutls(gnutls_cipher_get(s), gnutls_prf_hash_get(s));
+    const auto suite =
+        early ? detail::suite_from_gnutls(gnutls_early_cipher_get(s), gnutls_early_prf_hash_get(s))
+              : detail::suite_from_gnutls(gnutls_cipher_get(s), gnutls_prf_hash_get(s));
     if (!suite) {
       t.local_error_ = Error{crypto_error(kAlertHandshakeFailure),
                              "negotiated cipher suite is not supported for QUIC", kCryptoFrame};
@@ -114,9 +122,9 @@ struct TlsSession::Callbacks {
         const auto from = index_of(t.read_level_);
         if (!t.framers_[from].at_boundary() ||
             t.framers_[from].messages_complete() != t.processed_[from]) {
-          t.local_error_ = Error{TransportError::kProtocolViolation,
-                                 "unprocessed crypto data left at the previous encryption level",
-                                 kCryptoFrame};
+          t.local_error_ =
+              Error{TransportError::kProtocolViolation,
+                    "unprocessed crypto data left at the previous encryption level", kCryptoFrame};
           return GNUTLS_E_INTERNAL_ERROR;
         }
         t.read_level_ = level;
@@ -176,9 +184,9 @@ struct TlsSession::Callbacks {
         // middlebox compatibility mode, whose mark is a non-empty session id.
         constexpr std::size_t kSessionIdLength = 34;
         if (msg != nullptr && msg->size > kSessionIdLength && msg->data[kSessionIdLength] != 0) {
-          t.local_error_ = Error{TransportError::kProtocolViolation,
-                                 "ClientHello asks for TLS middlebox compatibility mode",
-                                 kCryptoFrame};
+          t.local_error_ =
+              Error{TransportError::kProtocolViolation,
+                    "ClientHello asks for TLS middlebox compatibility mode", kCryptoFrame};
           return GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
         }
       }
@@ -216,7 +224,8 @@ TlsSession::TlsSession(std::shared_ptr<TlsContext> context, Bytes local_transpor
       server_(ctx_->is_server()),
       server_name_(server_name),
       local_tp_(local_transport_params.begin(), local_transport_params.end()),
-      framers_{HandshakeFramer(server_, Level::kInitial), HandshakeFramer(server_, Level::kEarlyData),
+      framers_{HandshakeFramer(server_, Level::kInitial),
+               HandshakeFramer(server_, Level::kEarlyData),
                HandshakeFramer(server_, Level::kHandshake),
                HandshakeFramer(server_, Level::kApplication)} {}
 
@@ -235,8 +244,8 @@ Result<std::unique_ptr<TlsSession>> TlsSession::create(std::shared_ptr<TlsContex
     return Error{TransportError::kInternalError,
                  "a client needs a server name to verify the server certificate"};
   }
-  std::unique_ptr<TlsSession> t(new TlsSession(std::move(context), local_transport_params,
-                                               server_name));
+  std::unique_ptr<TlsSession> t(
+      new TlsSession(std::move(context), local_transport_params, server_name));
   const Error setup{TransportError::kInternalError, "cannot set up the GnuTLS session"};
   const unsigned flags = (t->server_ ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_END_OF_EARLY_DATA;
   if (gnutls_init(&t->session_, flags) < 0) {
@@ -258,11 +267,10 @@ Result<std::unique_ptr<TlsSession>> TlsSession::create(std::shared_ptr<TlsContex
   gnutls_alert_set_read_function(s, Callbacks::alert);
   gnutls_session_set_keylog_function(s, Callbacks::keylog);
   gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_PRE, Callbacks::hook);
-  if (gnutls_session_ext_register(s, "quic_transport_parameters", kTransportParametersExtension,
-                                  GNUTLS_EXT_TLS, Callbacks::tp_recv, Callbacks::tp_send, nullptr,
-                                  nullptr, nullptr,
-                                  GNUTLS_EXT_FLAG_TLS | GNUTLS_EXT_FLAG_CLIENT_HELLO |
-                                      GNUTLS_EXT_FLAG_EE) < 0) {
+  if (gnutls_session_ext_register(
+          s, "quic_transport_parameters", kTransportParametersExtension, GNUTLS_EXT_TLS,
+          Callbacks::tp_recv, Callbacks::tp_send, nullptr, nullptr, nullptr,
+          GNUTLS_EXT_FLAG_TLS | GNUTLS_EXT_FLAG_CLIENT_HELLO | GNUTLS_EXT_FLAG_EE) < 0) {
     return setup;
   }
 
@@ -280,8 +288,8 @@ Result<std::unique_ptr<TlsSession>> TlsSession::create(std::shared_ptr<TlsContex
   if (!t->server_ && !t->server_name_.empty()) {
     // SNI carries DNS names only (RFC 6066 section 3); IP addresses are verified all the same.
     if (!is_ip_literal(t->server_name_) &&
-        gnutls_server_name_set(s, GNUTLS_NAME_DNS, t->server_name_.data(),
-                               t->server_name_.size()) < 0) {
+        gnutls_server_name_set(s, GNUTLS_NAME_DNS, t->server_name_.data(), t->server_name_.size()) <
+            0) {
       return setup;
     }
     if (t->ctx_->verifies_peer()) gnutls_session_set_verify_cert(s, t->server_name_.c_str(), 0);
@@ -350,8 +358,8 @@ Error TlsSession::error_from_gnutls(int code) const {
   if (sent_alert_) return {crypto_error(*sent_alert_), gnutls_strerror(code), kCryptoFrame};
   int level = 0;
   const int alert = gnutls_error_to_alert(code, &level);
-  const auto description = alert >= 0 && alert <= 255 ? static_cast<std::uint8_t>(alert)
-                                                       : kAlertInternalError;
+  const auto description =
+      alert >= 0 && alert <= 255 ? static_cast<std::uint8_t>(alert) : kAlertInternalError;
   // gnutls_strerror returns static strings, as Error::reason requires.
   return {crypto_error(description), gnutls_strerror(code), kCryptoFrame};
 }

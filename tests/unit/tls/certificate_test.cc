@@ -1,4 +1,6 @@
 // Self-signed certificate generation, PEM files, fingerprints (cross-checked with OpenSSL).
+#include "tls/certificate.h"
+
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -11,7 +13,6 @@
 #include <ctime>
 #include <memory>
 
-#include "tls/certificate.h"
 #include "tls/context.h"
 #include "tls_test_util.h"
 
@@ -119,7 +120,8 @@ TEST(TlsCertificate, CustomNamesAndCommonName) {
   for (const char* h : {"a.example", "b.example"}) {
     EXPECT_EQ(X509_check_host(x.get(), h, 0, 0, nullptr), 1) << h;
   }
-  for (const char* ip : {"192.0.2.1", "2001:db8::1"}) EXPECT_EQ(X509_check_ip_asc(x.get(), ip, 0), 1);
+  for (const char* ip : {"192.0.2.1", "2001:db8::1"})
+    EXPECT_EQ(X509_check_ip_asc(x.get(), ip, 0), 1);
   EXPECT_NE(X509_check_host(x.get(), "localhost", 0, 0, nullptr), 1);
   char cn[64] = {};
   X509_NAME_get_text_by_NID(X509_get_subject_name(x.get()), NID_commonName, cn, sizeof(cn));

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-
 #include <stdlib.h>
 
 #include <chrono>
@@ -70,7 +69,9 @@ struct Side {
   }
 };
 
-inline std::vector<std::uint8_t> client_params() { return bytes_of("client-transport-params\x01\x02"); }
+inline std::vector<std::uint8_t> client_params() {
+  return bytes_of("client-transport-params\x01\x02");
+}
 inline std::vector<std::uint8_t> server_params() { return bytes_of("server-transport-params\x03"); }
 
 struct Pair {
@@ -118,7 +119,8 @@ struct Pair {
   }
 };
 
-inline Pair make_pair(std::shared_ptr<TlsContext> client_ctx, std::shared_ptr<TlsContext> server_ctx,
+inline Pair make_pair(std::shared_ptr<TlsContext> client_ctx,
+                      std::shared_ptr<TlsContext> server_ctx,
                       std::string_view server_name = "localhost") {
   Pair p;
   auto c = TlsSession::create(std::move(client_ctx), client_params(), server_name);
