@@ -37,9 +37,11 @@ Status for_each_frame(Bytes payload, PacketType pt, Fn&& fn) {
   if (payload.empty()) return Error{TransportError::kProtocolViolation, "packet without frames", 0};
   Reader r(payload);
   while (!r.empty()) {
+    Reader peek = r;
+    std::uint64_t type = 0;  // the type as sent, for the error report (decode_frame checks it)
+    peek.read_varint(type);
     Result<Frame> frame = decode_frame(r);
     if (!frame.ok()) return frame.error();
-    const std::uint64_t type = frame_type_of(*frame);
     if (!frame_allowed_in(type, pt)) {
       return Error{TransportError::kProtocolViolation, "frame not allowed in this packet type", type};
     }

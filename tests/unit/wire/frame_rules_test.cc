@@ -102,6 +102,12 @@ TEST(FrameRules, ForEachFrameErrors) {
     EXPECT_EQ(st.error().frame_type, c.type);
     EXPECT_EQ(calls, c.type == 0x0a ? 1 : 0);  // frames before the offending one were delivered
   }
+  // The type reported is the one on the wire: a STREAM frame with an explicit zero Offset is 0x0e.
+  const std::vector<std::uint8_t> explicit_offset = {0x0e, 0x00, 0x00, 0x01, 0xaa};
+  s = for_each_frame(explicit_offset, PacketType::kHandshake, noop);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().frame_type, 0x0eu);
+  EXPECT_TRUE(for_each_frame(explicit_offset, PacketType::kOneRtt, noop).ok());
   // A decode error is returned as is.
   const std::vector<std::uint8_t> bad = {0x01, 0x1f};
   s = for_each_frame(bad, PacketType::kOneRtt, noop);
