@@ -107,7 +107,7 @@ Result<AckOutcome> LossDetector::on_ack_received(Space space, std::span<const Ac
   PathRecovery* newest_path = paths_.find(newest.path);
   if (newest.pn == largest && ack_eliciting_acked && newest_path) {
     const Duration delay = space == Space::kInitial ? Duration::zero() : std::max(ack_delay, Duration::zero());
-    const Duration latest_rtt = now - newest.time_sent;
+    const Duration latest_rtt = std::max(now - newest.time_sent, Duration::zero());
     newest_path->rtt().on_sample(now, latest_rtt, delay, handshake_confirmed_, max_ack_delay_);
     out.rtt_sample = RttSample{newest.path, latest_rtt, delay, newest.time_sent};
   }

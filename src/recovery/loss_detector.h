@@ -12,9 +12,11 @@
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <ranges>
 #include <span>
 #include <vector>
 
@@ -80,17 +82,39 @@ class LossDetector {
  public:
   LossDetector(Role role, PathRecoveryLookup& paths, const RecoveryConfig& config = {});
 
-  // Records a packet sent at packet.time_sent. Packet numbers increase within a space; numbers
-  // jumped over count as never sent. In-flight packets are charged to their path's congestion
-  // controller and pacer. kInternalError for a decreasing packet number or a discarded space.
+  // Records a packet sent at packet.time_sent. Every packet must be recorded, ACK-only ones too
+  // (not ack-eliciting, not in flight): packet numbers increase within a space and numbers jumped
+  // over count as never sent, so that the peer acknowledging them is a PROTOCOL_VIOLATION (the
+  // optimistic-ACK defence of RFC 9000 21.4 is skipping a number on purpose). In-flight packets
+  // are charged to their path's congestion controller and pacer. kInternalError for a packet
+  // number that does not increase, or a discarded space.
   Status on_packet_sent(Space space, const SentPacket& packet);
 
   // Processes an ACK frame received at `now` in `space`: ranges largest first as in the frame,
   // ack_delay decoded with the peer's exponent, ecn_ce_count present when the frame carried ECN
   // counts that the connection validated (RFC 9000 13.4.2). Errors: kFrameEncodingError for
   // ranges out of order, kProtocolViolation for an acknowledgment of a packet never sent.
+  //
+  // Cost: O(ranges * log n) plus the packets newly acked or lost. Ranges are intersected with the
+  // log, never walked pn by pn. Between ACKs the log holds at most packet_threshold entries at or
+  // below the largest acknowledged (older ones were acked or declared lost and dropped), so
+  // re-acknowledged ranges cost O(1) each.
   Result<AckOutcome> on_ack_received(Space space, std::span<const AckRange> ranges, Duration ack_delay,
                                      std::optional<std::uint64_t> ecn_ce_count, Instant now);
+  // The same for any range of records with `smallest` and `largest` members (e.g. the wire
+  // module's decoded ACK ranges), copied into a reused buffer.
+  template <std::ranges::input_range Ranges>
+    requires(!std::convertible_to<const Ranges&, std::span<const AckRange>>) &&
+            requires(std::ranges::range_reference_t<const Ranges> r) {
+              { r.smallest } -> std::convertible_to<std::uint64_t>;
+              { r.largest } -> std::convertible_to<std::uint64_t>;
+            }
+  Result<AckOutcome> on_ack_received(Space space, const Ranges& ranges, Duration ack_delay,
+                                     std::optional<std::uint64_t> ecn_ce_count, Instant now) {
+    ranges_.clear();
+    for (const auto& r : ranges) ranges_.push_back(AckRange{r.smallest, r.largest});
+    return on_ack_received(space, std::span<const AckRange>(ranges_), ack_delay, ecn_ce_count, now);
+  }
 
   // The loss detection timer; nullopt when not armed.
   std::optional<Instant> timeout() const { return timer_; }
@@ -175,7 +199,8 @@ class LossDetector {
   bool received_handshake_ack_ = false;
   bool amplification_limited_ = false;
 
-  // Reused result buffers: no allocation per ACK once warmed up.
+  // Reused buffers: no allocation per ACK once warmed up.
+  std::vector<AckRange> ranges_;
   std::vector<SentPacket> acked_;
   std::vector<SentPacket> lost_;
   std::vector<SentPacket> removed_;

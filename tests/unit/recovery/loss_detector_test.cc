@@ -307,3 +307,28 @@ TEST(LossDetector, DecreasingPacketNumberIsRefused) {
 
 }  // namespace
 }  // namespace roam::recovery
+
+namespace roam::recovery {
+namespace {
+
+// Shaped like the wire module's decoded ranges; recovery does not depend on wire.
+struct ForeignRange {
+  std::uint64_t smallest;
+  std::uint64_t largest;
+};
+
+TEST(LossDetector, AcceptsAnyRangeRecordShape) {
+  test::Harness h;
+  for (std::uint64_t pn = 0; pn < 5; ++pn) h.send(Space::kApplication, pn, test::at(0_ms));
+  const std::vector<ForeignRange> ranges{{3, 4}, {0, 1}};
+  auto r = h.ld.on_ack_received(Space::kApplication, ranges, Duration::zero(), std::nullopt, test::at(10_ms));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(test::pns(r->acked), (std::vector<std::uint64_t>{4, 3, 1, 0}));
+  const std::vector<ForeignRange> bad{{6, 6}};
+  auto e = h.ld.on_ack_received(Space::kApplication, bad, Duration::zero(), std::nullopt, test::at(11_ms));
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().code, TransportError::kProtocolViolation);
+}
+
+}  // namespace
+}  // namespace roam::recovery
