@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/random.h"
@@ -36,6 +37,16 @@ inline std::string algorithm_name(AeadAlgorithm a) {
   }
   return "Unknown";
 }
+
+struct AlgorithmName {
+  std::string operator()(const ::testing::TestParamInfo<AeadAlgorithm>& p) const { return algorithm_name(p.param); }
+};
+
+struct AlgorithmBackendName {
+  std::string operator()(const ::testing::TestParamInfo<std::tuple<AeadAlgorithm, Backend>>& p) const {
+    return algorithm_name(std::get<0>(p.param)) + (std::get<1>(p.param) == Backend::kGnuTls ? "_GnuTls" : "_OpenSsl");
+  }
+};
 
 inline constexpr AeadAlgorithm kAllAlgorithms[] = {AeadAlgorithm::kAes128Gcm, AeadAlgorithm::kAes256Gcm,
                                                    AeadAlgorithm::kChaCha20Poly1305};
