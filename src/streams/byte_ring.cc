@@ -8,6 +8,10 @@ namespace roam::streams {
 namespace {
 
 constexpr std::size_t kMinCapacity = 256;
+// A drained ring above this size is a candidate for shrinking...
+constexpr std::size_t kKeepCapacity = 64 * 1024;
+// ...if it is at least this many times larger than the last cycle's peak use.
+constexpr std::uint64_t kShrinkFactor = 8;
 
 std::size_t round_up_pow2(std::uint64_t n) {
   return std::bit_ceil(static_cast<std::size_t>(std::max<std::uint64_t>(n, kMinCapacity)));
@@ -17,6 +21,7 @@ std::size_t round_up_pow2(std::uint64_t n) {
 
 void ByteRing::reserve(std::uint64_t base, std::uint64_t end, std::uint64_t live_end) {
   const std::uint64_t need = end - base;
+  peak_ = std::max(peak_, need);
   if (need <= cap_) return;
   relocate(round_up_pow2(need), base, live_end);
 }
@@ -29,6 +34,13 @@ void ByteRing::shrink(std::uint64_t base, std::uint64_t live_end, std::size_t mi
   }
   const std::size_t target = round_up_pow2(std::max<std::uint64_t>(live, min_capacity));
   if (target < cap_) relocate(target, base, live_end);
+}
+
+void ByteRing::on_drained(std::uint64_t base) {
+  if (cap_ > kKeepCapacity && cap_ >= kShrinkFactor * peak_) {
+    shrink(base, base, static_cast<std::size_t>(std::max<std::uint64_t>(kKeepCapacity, 2 * peak_)));
+  }
+  peak_ = 0;
 }
 
 void ByteRing::relocate(std::size_t new_cap, std::uint64_t base, std::uint64_t live_end) {

@@ -2,7 +2,9 @@
 // in which offset o lives at index o & (capacity - 1). Any `capacity` consecutive offsets map to
 // distinct slots, so the owner keeps every live byte inside [base, base + capacity) and the ring
 // never needs per-write bookkeeping or per-packet allocation. It grows by doubling (relocating
-// live bytes) and can shrink back when drained, so memory follows what is actually buffered.
+// live bytes). When the owner has drained it (nothing live), it shrinks only if it is far larger
+// than what the cycle that just ended needed: a steady flow keeps its ring (no allocation churn,
+// no page faults), a one-off burst gives its memory back at the next drain after a smaller cycle.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +29,11 @@ class ByteRing {
   void release() {
     data_.reset();
     cap_ = 0;
+    peak_ = 0;
   }
+  // The owner holds no live bytes (everything below `base` is gone). Shrinks per the policy above
+  // and starts a new usage cycle.
+  void on_drained(std::uint64_t base);
 
   // Precondition: [offset, offset + data.size()) lies in the reserved window.
   void write(std::uint64_t offset, Bytes data);
@@ -41,7 +47,8 @@ class ByteRing {
   std::size_t index(std::uint64_t offset) const { return static_cast<std::size_t>(offset & (cap_ - 1)); }
 
   std::unique_ptr<std::uint8_t[]> data_;
-  std::size_t cap_ = 0;  // 0 or a power of two
+  std::size_t cap_ = 0;   // 0 or a power of two
+  std::uint64_t peak_ = 0;  // largest span reserved since the last drain
 };
 
 }  // namespace roam::streams

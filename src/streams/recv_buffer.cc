@@ -5,12 +5,6 @@
 #include "streams/stream_id.h"
 
 namespace roam::streams {
-namespace {
-
-constexpr std::size_t kKeepCapacity = 64 * 1024;
-
-}  // namespace
-
 Status RecvBuffer::validate(std::uint64_t offset, std::size_t len, bool fin) const {
   if (offset > kMaxStreamOffset || len > kMaxStreamOffset - offset) {
     return Error{TransportError::kFrameEncodingError, "stream offset beyond 2^62-1"};
@@ -91,9 +85,9 @@ void RecvBuffer::discard() {
 void RecvBuffer::maybe_shrink() {
   if (discarded_ || read_offset_ != contiguous_end_ || !ranges_.empty()) return;
   if (all_received()) {
-    ring_.release();
-  } else if (ring_.capacity() > kKeepCapacity) {
-    ring_.shrink(read_offset_, read_offset_, kKeepCapacity);
+    ring_.release();  // the stream is complete
+  } else {
+    ring_.on_drained(read_offset_);
   }
 }
 

@@ -4,8 +4,8 @@
 // Storage is a ByteRing holding offsets [read_offset(), highest_received()); a received byte is
 // copied once, into its final place. The span between the read offset and the end of any accepted
 // data is capped (max_span): the flow-control window for streams (which the stream's flow
-// controller enforces first), the CRYPTO reassembly limit for CRYPTO streams. Memory is released
-// down to a small ring whenever everything received has been read.
+// controller enforces first), the CRYPTO reassembly limit for CRYPTO streams. A drained ring
+// shrinks after bursts (see ByteRing) and is freed once the whole stream has been read.
 #pragma once
 
 #include <cstddef>

@@ -3,14 +3,6 @@
 #include <algorithm>
 
 namespace roam::streams {
-namespace {
-
-// Above this the ring is given back when everything has been acknowledged; at or below it the
-// memory is kept for the next write, so a chatty stream does not allocate per write.
-constexpr std::size_t kKeepCapacity = 64 * 1024;
-
-}  // namespace
-
 void SendBuffer::append(Bytes data) {
   if (fin_ || reset_ || data.empty()) return;
   ring_.reserve(acked_prefix_, end_ + data.size(), end_);
@@ -93,7 +85,12 @@ void SendBuffer::on_lost(std::uint64_t offset, std::uint64_t len, bool fin) {
 }
 
 void SendBuffer::maybe_shrink() {
-  if (acked_prefix_ == end_ && ring_.capacity() > kKeepCapacity) ring_.shrink(acked_prefix_, end_, kKeepCapacity);
+  if (acked_prefix_ != end_) return;
+  if (fin_) {
+    ring_.release();  // nothing more can be written
+  } else {
+    ring_.on_drained(acked_prefix_);
+  }
 }
 
 }  // namespace roam::streams

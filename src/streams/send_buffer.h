@@ -3,9 +3,9 @@
 //
 // Storage is a ByteRing holding offsets [acked_prefix(), end()): bytes are copied in once on
 // append, handed out as views, and their space is reused as soon as the acknowledged prefix moves
-// past them; the ring is shrunk when everything written has been acknowledged. Memory is therefore
-// bounded by unacknowledged data (the stream layer caps that per stream) and a steady transfer
-// does not allocate per packet.
+// past them (see ByteRing for when a drained ring shrinks; it is freed once the FIN is
+// acknowledged). Memory is therefore bounded by unacknowledged data (the stream layer caps that per
+// stream) and a steady transfer does not allocate per packet.
 #pragma once
 
 #include <cstddef>

@@ -7,7 +7,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -15,6 +14,7 @@
 #include "common/error.h"
 #include "common/types.h"
 #include "streams/control_frames.h"
+#include "streams/fifo.h"
 #include "streams/flow_control.h"
 #include "streams/recv_stream.h"
 #include "streams/send_stream.h"
@@ -195,11 +195,11 @@ class StreamManager {
   bool data_blocked_pending_ = false;
   bool max_streams_pending_[2] = {false, false};
   bool streams_blocked_pending_[2] = {false, false};
-  std::deque<PendingStreamControl> stream_control_;
+  Fifo<PendingStreamControl> stream_control_;
 
   RetxList retx_list_;
   SendList send_list_;
-  std::deque<StreamEvent> events_;
+  Fifo<StreamEvent> events_;
 };
 
 }  // namespace roam::streams

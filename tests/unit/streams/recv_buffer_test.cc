@@ -212,7 +212,28 @@ TEST(RecvBuffer, MemoryShrinksAfterABacklogIsRead) {
     offset += n;
   }
   EXPECT_EQ(offset, 1000u + (4u << 20));
+  // The burst's ring survives its own drain (it may be the steady state)...
+  EXPECT_GE(b.memory(), 4u << 20);
+  // ...and goes once a smaller cycle shows it is no longer needed.
+  ASSERT_TRUE(b.insert(offset, pattern(offset, 1000), false));
+  ASSERT_EQ(b.read(out), 1000u);
   EXPECT_LE(b.memory(), 64u * 1024);
+}
+
+TEST(RecvBuffer, SteadyCyclesKeepTheirRing) {
+  RecvBuffer b;
+  std::vector<std::uint8_t> out(1 << 20);
+  std::uint64_t offset = 0;
+  const auto burst = pattern(0, 300 * 1024);
+  std::size_t cap = 0;
+  for (int cycle = 0; cycle < 20; ++cycle) {
+    ASSERT_TRUE(b.insert(offset, burst, false));
+    offset += burst.size();
+    ASSERT_EQ(b.read(out), burst.size());
+    if (cycle == 0) cap = b.memory();
+    EXPECT_EQ(b.memory(), cap) << cycle;  // no shrink/regrow churn
+  }
+  EXPECT_GE(cap, burst.size());
 }
 
 }  // namespace
