@@ -1,6 +1,8 @@
 // The CRYPTO stream of one encryption level (RFC 9000 19.6, 7.5): the same send and receive
-// buffers as STREAM data, without flow control and without FIN. Out-of-order data is buffered up to
-// max_buffered bytes past the read offset; beyond that CRYPTO_BUFFER_EXCEEDED.
+// buffers as STREAM data, without flow control and without FIN. Received data is buffered up to
+// max_buffered bytes past the read offset (out-of-order data, plus in-order data TLS has not
+// consumed yet, which it does at once); beyond that CRYPTO_BUFFER_EXCEEDED (RFC 9000 7.5 requires
+// at least 4096).
 #pragma once
 
 #include <cstddef>

@@ -24,7 +24,9 @@ void StreamManager::check_connection_blocked() {
 
 bool StreamManager::has_stream_data() const {
   if (!retx_list_.empty()) return true;
-  return !send_list_.empty() && conn_send_.credit() > 0;
+  if (send_list_.empty()) return false;
+  // Without connection credit only a FIN-only frame at the front can go (as in next_stream_frame).
+  return conn_send_.credit() > 0 || send_list_.front()->send->buffer().unsent() == 0;
 }
 
 std::optional<StreamFrame> StreamManager::take_chunk(Stream& s, std::size_t max_frame_size,

@@ -231,7 +231,9 @@ TEST(StreamScheduling, FinOnlyFrameNeedsNoCredit) {
   auto f = client.next_stream_frame(1000);
   ASSERT_TRUE(f);
   EXPECT_EQ(client.connection_send_flow().credit(), 0u);
+  EXPECT_FALSE(client.has_stream_data());
   ASSERT_TRUE(client.write(a, {}, true));
+  EXPECT_TRUE(client.has_stream_data());
   f = client.next_stream_frame(1000);
   ASSERT_TRUE(f);
   EXPECT_TRUE(f->fin);
