@@ -9,9 +9,13 @@
 //   auto sel = keys.select_read_keys(h->key_phase, h->packet_number);
 //   auto payload = decrypt_payload(*sel.keys, pkt, h->header_len, h->packet_number);
 //   if (!payload) -> drop (count toward integrity_limit)
-//   if (!keys.on_packet_decrypted(sel.epoch, h->packet_number)) -> close with KEY_UPDATE_ERROR
+//   if (!keys.on_packet_decrypted(sel.epoch, h->packet_number)) -> close with its error code
+// A change of read_generation() across on_packet_decrypted() means the keys rolled: that is when
+// the connection (re)starts its timer for discard_previous_read_keys(). has_previous_read_keys()
+// stays true across consecutive updates, so it does not signal a second roll.
 // Send path: write_keys() and key_phase() for the header; on_packet_sent(pn) for each 1-RTT packet;
-// on_ack_received(largest_acked) for each 1-RTT ACK frame; initiate_update(next_pn).
+// on_ack_received(largest_acked) for each 1-RTT ACK frame; initiate_update() when
+// can_initiate_update() and the connection's own conditions hold.
 #pragma once
 
 #include <cstdint>
