@@ -3,7 +3,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
+
+#include "cid/generator.h"
 
 #include "common/types.h"
 
@@ -32,7 +36,11 @@ struct ConnectionConfig {
   // Payload size of the UDP datagrams we build (the QUIC packet, not IP/UDP headers). 1200 is
   // always safe; path MTU discovery raises it per path.
   std::size_t max_datagram_size = 1200;
-  std::size_t local_cid_length = 8;
+  std::size_t local_cid_length = 8;  // used when no generator is given
+  // Source of our CIDs (random by default; QUIC-LB routable CIDs later) and the static key that
+  // derives each CID's stateless reset token (shared by all instances that may see the CID).
+  std::shared_ptr<const cid::CidGenerator> cid_generator;
+  std::vector<std::uint8_t> reset_key;
   // Sends a PING after this much idle time so NAT mappings stay alive (0: off).
   Duration keep_alive = Duration::zero();
 };

@@ -19,6 +19,16 @@ crypto::AeadAlgorithm aead_of(tls::Aead a) {
   return crypto::AeadAlgorithm::kAes128Gcm;
 }
 
+ConnectionConfig with_defaults(ConnectionConfig c, Random& rng) {
+  if (!c.cid_generator) c.cid_generator = std::make_shared<cid::RandomCidGenerator>(c.local_cid_length);
+  c.local_cid_length = c.cid_generator->length();
+  if (c.reset_key.empty()) {
+    c.reset_key.resize(32);
+    rng.fill(c.reset_key);
+  }
+  return c;
+}
+
 ConnectionId random_cid(Random& rng, std::size_t len) {
   ConnectionId cid;
   cid.resize(len);
@@ -39,11 +49,12 @@ recovery::RecoveryConfig recovery_config(const ConnectionConfig& c) {
 
 Connection::Connection(const ConnectionConfig& config, Side side, std::shared_ptr<tls::TlsContext> tls,
                        Random& random, const SocketAddress& local, const SocketAddress& peer, Instant now)
-    : config_(config),
+    : config_(with_defaults(config, random)),
       side_(side),
       random_(random),
       tls_ctx_(std::move(tls)),
       path_{local, peer, side == Side::kClient, 0, 0, recovery::PathRecovery(recovery_config(config))} {
+  local_cids_ = std::make_unique<cid::LocalCidPool>(*config_.cid_generator, config_.reset_key);
   path_lookup_ = std::make_unique<recovery::SinglePathLookup>(PathId{0}, path_.recovery);
   loss_ = std::make_unique<recovery::LossDetector>(
       side == Side::kClient ? recovery::Role::kClient : recovery::Role::kServer, *path_lookup_,
@@ -71,9 +82,9 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionConfig& 
                                                         const SocketAddress& peer, Random& random, Instant now) {
   std::unique_ptr<Connection> c(new Connection(config, Side::kClient, std::move(tls), random, local, peer, now));
   c->original_dcid_ = random_cid(random, 8);  // RFC 9000 7.2: at least 8 bytes
-  c->initial_scid_ = random_cid(random, config.local_cid_length);
+  c->initial_scid_ = c->config_.cid_generator->generate(random);
   c->peer_cid_ = c->original_dcid_;
-  c->local_cid_list_.push_back(c->initial_scid_);
+  c->local_cids_->add_initial(c->initial_scid_);
   c->cids_added_.push_back(c->initial_scid_);
   if (auto s = c->install_initial_keys(c->original_dcid_); !s) return s.error();
   if (auto s = c->init_tls(server_name); !s) return s.error();
@@ -92,9 +103,9 @@ Result<std::unique_ptr<Connection>> Connection::accept(const ConnectionConfig& c
   c->retry_scid_ = std::move(retry_scid);
   // After a Retry the client already proved its address.
   if (c->retry_scid_) c->path_.validated = true;
-  c->initial_scid_ = random_cid(random, config.local_cid_length);
+  c->initial_scid_ = c->config_.cid_generator->generate(random);
   c->peer_cid_ = initial.scid;
-  c->local_cid_list_.push_back(c->initial_scid_);
+  c->local_cids_->add_initial(c->initial_scid_);
   c->cids_added_.push_back(c->initial_scid_);
   if (auto s = c->install_initial_keys(initial.dcid); !s) return s.error();
   if (auto s = c->init_tls({}); !s) return s.error();
@@ -118,6 +129,7 @@ wire::TransportParameters Connection::local_transport_params() const {
   tp.initial_source_connection_id = initial_scid_;
   if (side_ == Side::kServer) {
     tp.original_destination_connection_id = original_dcid_;
+    tp.stateless_reset_token = local_cids_->token_for(initial_scid_);
     if (retry_scid_) tp.retry_source_connection_id = *retry_scid_;
   }
   return tp;
@@ -238,7 +250,17 @@ void Connection::on_handshake_complete() {
     handshake_confirmed_ = true;
     loss_->on_handshake_confirmed(last_activity_);
     discard_space(Level::kHandshake);
+    issue_connection_ids();
     push_event(HandshakeConfirmed{});
+  }
+}
+
+void Connection::issue_connection_ids() {
+  // A peer that uses zero-length CIDs itself still gets ours; the limit is what it advertised.
+  if (!peer_params_) return;
+  for (const auto& l : local_cids_->top_up(peer_params_->active_connection_id_limit, random_)) {
+    cids_added_.push_back(l.cid);
+    ncid_pending_.push_back(l.seq);
   }
 }
 
@@ -247,6 +269,7 @@ void Connection::confirm_handshake(Instant now) {
   handshake_confirmed_ = true;
   loss_->on_handshake_confirmed(now);
   discard_space(Level::kHandshake);
+  issue_connection_ids();
   push_event(HandshakeConfirmed{});
 }
 
@@ -284,12 +307,14 @@ std::optional<Instant> Connection::next_timeout() const {
     consider(sp.acks.ack_deadline(delay));
   }
   consider(prev_read_keys_discard_at_);
+  consider(pacing_wakeup_);
   if (config_.keep_alive > Duration::zero() && handshake_confirmed_) consider(last_activity_ + config_.keep_alive);
   return t;
 }
 
 void Connection::on_timeout(Instant now) {
   if (state_ == State::kClosed) return;
+  if (pacing_wakeup_ && now >= *pacing_wakeup_) pacing_wakeup_.reset();  // poll_transmit may send now
   if (close_deadline_) {
     if (now >= *close_deadline_) {
       state_ = State::kClosed;

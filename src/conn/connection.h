@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cid/local_cid_pool.h"
 #include "common/error.h"
 #include "common/random.h"
 #include "common/socket_address.h"
@@ -117,7 +118,7 @@ class Connection {
 
   // CIDs the endpoint must route to this connection. The endpoint drains added/retired ids after
   // each call into the connection.
-  const std::vector<ConnectionId>& local_cids() const { return local_cid_list_; }
+  const std::vector<cid::LocalCid>& local_cids() const { return local_cids_->active(); }
   bool take_cid_update(std::vector<ConnectionId>& added, std::vector<ConnectionId>& retired);
   const ConnectionId& original_dcid() const { return original_dcid_; }
 
@@ -181,8 +182,11 @@ class Connection {
   Status on_crypto_frame(Level level, const wire::CryptoFrame& f);
   Status on_stream_frame(const wire::StreamFrame& f);
   Status on_new_connection_id(const wire::NewConnectionIdFrame& f);
+  Status on_retire_connection_id(const wire::RetireConnectionIdFrame& f);
+  void issue_connection_ids();
   void on_connection_close(const wire::ConnectionCloseFrame& f, Instant now);
   bool is_stateless_reset(Bytes datagram) const;
+  void on_retry(const wire::PacketHeader& hdr, Bytes packet, Instant now);
 
   // Recovery callbacks.
   void on_packet_acked(const recovery::SentPacket& p, Level level);
@@ -222,6 +226,8 @@ class Connection {
   std::optional<crypto::OneRttKeys> app_keys_;
   std::vector<std::uint8_t> pending_app_read_, pending_app_write_;
   std::optional<Instant> prev_read_keys_discard_at_;
+  // Data is waiting for the pacer until then: poll_transmit sets it, next_timeout reports it.
+  std::optional<Instant> pacing_wakeup_;
 
   Path path_;
   std::unique_ptr<recovery::SinglePathLookup> path_lookup_;
@@ -234,7 +240,9 @@ class Connection {
   ConnectionId initial_scid_;               // our SCID in the handshake
   ConnectionId peer_cid_;                   // DCID we currently send with
   std::vector<PeerCid> peer_cids_;          // spare CIDs from NEW_CONNECTION_ID
-  std::vector<ConnectionId> local_cid_list_;
+  std::unique_ptr<cid::LocalCidPool> local_cids_;
+  std::deque<std::uint64_t> ncid_pending_;  // NEW_CONNECTION_ID sequence numbers to (re)send
+  ConnectionId packet_dcid_;                // DCID of the packet whose frames are being processed
   std::vector<ConnectionId> cids_added_, cids_retired_;
   std::vector<std::uint8_t> token_;         // Initial token (client, after Retry/NEW_TOKEN)
 
@@ -252,6 +260,7 @@ class Connection {
   bool handshake_done_pending_ = false;     // server: HANDSHAKE_DONE to (re)send
   bool received_handshake_packet_ = false;
   bool ping_pending_ = false;
+  bool retry_received_ = false;
   std::deque<std::array<std::uint8_t, 8>> path_responses_;
   std::deque<std::basic_string<std::uint8_t>> datagrams_out_;
   std::deque<Event> events_;

@@ -3,6 +3,7 @@
 
 #include "conn/connection.h"
 #include "crypto/packet_protection.h"
+#include "crypto/retry.h"
 #include "wire/frame_rules.h"
 
 namespace roam::conn {
@@ -52,6 +53,34 @@ void Connection::on_datagram(Datagram dg, Instant now) {
   if (!path_.validated) loss_->set_amplification_limited(amplification_budget() == 0, now);
 }
 
+void Connection::on_retry(const wire::PacketHeader& hdr, Bytes packet, Instant now) {
+  // RFC 9000 17.2.5.2: a client accepts at most one Retry, only before it has processed any
+  // server packet, only with a valid integrity tag and a SCID other than the DCID it used.
+  if (side_ != Side::kClient || retry_received_ || !spaces_[0].acks.empty() || hdr.scid == peer_cid_ ||
+      hdr.version != wire::kVersion1) {
+    ++stats_.packets_dropped;
+    return;
+  }
+  auto integrity = crypto::RetryIntegrity::create();
+  if (!integrity || !integrity->verify_packet(original_dcid_, packet)) {
+    ++stats_.packets_dropped;
+    return;
+  }
+  retry_received_ = true;
+  retry_scid_ = hdr.scid;
+  peer_cid_ = hdr.scid;
+  token_.assign(hdr.token.begin(), hdr.token.end());
+  if (auto s = install_initial_keys(hdr.scid); !s) {
+    close_with_error(s.error(), now);
+    return;
+  }
+  // Everything sent in Initial packets goes out again under the new keys (RFC 9002 6.3).
+  for (const auto& p : loss_->on_retry(now)) {
+    if (p.in_flight) path_.recovery.cc().on_packet_discarded(p.bytes);
+    on_packet_lost(p, Level::kInitial);
+  }
+}
+
 bool Connection::is_stateless_reset(Bytes datagram) const {
   // RFC 9000 10.3.1: the last 16 bytes of a datagram that could not be processed.
   if (datagram.size() < 21) return false;
@@ -71,10 +100,13 @@ void Connection::process_packet(MutBytes packet, const Datagram& dg, std::size_t
     return;
   }
   const auto pt = hdr->type;
-  if (pt == wire::PacketType::kVersionNegotiation || pt == wire::PacketType::kRetry ||
-      pt == wire::PacketType::kZeroRtt) {
-    // Version Negotiation and Retry are handled by the client before any server packet is
-    // accepted; roam offers only v1 and never sends 0-RTT, so these are dropped here.
+  if (pt == wire::PacketType::kRetry) {
+    on_retry(*hdr, packet, now);
+    return;
+  }
+  if (pt == wire::PacketType::kVersionNegotiation || pt == wire::PacketType::kZeroRtt) {
+    // roam speaks only v1, so a Version Negotiation can only mean the server does not: the
+    // handshake times out (RFC 9000 6.2 lets a client ignore VN); 0-RTT is never accepted yet.
     ++stats_.packets_dropped;
     return;
   }
@@ -164,6 +196,7 @@ void Connection::process_packet(MutBytes packet, const Datagram& dg, std::size_t
 
   bool ack_eliciting = false;
   bool probing_only = true;
+  packet_dcid_ = hdr->dcid;
   if (auto s = process_frames(level, pt, *payload, ack_eliciting, probing_only, now); !s) {
     close_with_error(s.error(), now);
     return;
@@ -221,10 +254,7 @@ Status Connection::process_frames(Level level, wire::PacketType pt, Bytes payloa
           } else if constexpr (std::is_same_v<T, wire::NewConnectionIdFrame>) {
             return on_new_connection_id(f);
           } else if constexpr (std::is_same_v<T, wire::RetireConnectionIdFrame>) {
-            // roam issues no CIDs beyond the handshake one yet, so only sequence 0 exists; retiring
-            // a sequence number never issued is a PROTOCOL_VIOLATION (RFC 9000 19.16).
-            if (f.seq > 0) return Error{TransportError::kProtocolViolation, "retired an unknown CID", type};
-            return {};
+            return on_retire_connection_id(f);
           } else if constexpr (std::is_same_v<T, wire::PathChallengeFrame>) {
             if (path_responses_.size() < 8) path_responses_.push_back(f.data);
             return {};
@@ -286,6 +316,16 @@ Status Connection::on_new_connection_id(const wire::NewConnectionIdFrame& f) {
                  wire::frame_type::kNewConnectionId};
   }
   peer_cids_.push_back(PeerCid{f.seq, f.cid, f.reset_token});
+  return {};
+}
+
+Status Connection::on_retire_connection_id(const wire::RetireConnectionIdFrame& f) {
+  auto r = local_cids_->retire(f.seq, packet_dcid_);
+  if (!r) return r.error();
+  if (r->has_value()) {
+    cids_retired_.push_back(**r);
+    issue_connection_ids();
+  }
   return {};
 }
 
@@ -386,6 +426,9 @@ void Connection::on_packet_lost(const recovery::SentPacket& p, Level level) {
         break;
       case SentFrame::Kind::kControl:
         streams_->on_control_frame_lost(f.control);
+        break;
+      case SentFrame::Kind::kNewConnectionId:
+        if (local_cids_->is_active(f.a)) ncid_pending_.push_back(f.a);
         break;
       default:
         break;  // ACK, PING and PATH_RESPONSE are never retransmitted as such

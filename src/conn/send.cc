@@ -44,8 +44,8 @@ bool Connection::has_data_to_send(Level level, Instant now) const {
   const bool cwnd_ok = path_.recovery.cc().can_send(config_.max_datagram_size);
   if (!path_responses_.empty() || ping_pending_) return true;
   if (!cwnd_ok) return false;
-  return handshake_done_pending_ || streams_->has_control_frames() || streams_->has_stream_data() ||
-         !datagrams_out_.empty();
+  return handshake_done_pending_ || !ncid_pending_.empty() || streams_->has_control_frames() ||
+         streams_->has_stream_data() || !datagrams_out_.empty();
 }
 
 std::optional<Transmit> Connection::poll_transmit(Instant now, MutBytes buf, std::size_t max_datagrams) {
@@ -62,13 +62,18 @@ std::optional<Transmit> Connection::poll_transmit(Instant now, MutBytes buf, std
     return t;
   }
   // Pacing: ack-only datagrams are not paced, but everything we build here may carry data.
+  pacing_wakeup_.reset();
   if (auto when = path_.recovery.next_send_time(now, config_.max_datagram_size); when && *when > now) {
-    // Still send ACKs and probes that are due; data waits for the pacer.
+    // Still send ACKs and probes that are due; data waits for the pacer, which needs a timer:
+    // nothing else may wake the caller before the next ACK arrives.
     bool urgent = false;
+    bool pending = false;
     for (std::size_t i = 0; i < kLevels; ++i) {
       const auto lvl = static_cast<Level>(i);
       urgent = urgent || ack_due(lvl, now) || spaces_[i].pto_probes > 0 || !path_responses_.empty();
+      pending = pending || has_data_to_send(lvl, now);
     }
+    if (pending) pacing_wakeup_ = *when;
     if (!urgent) return std::nullopt;
     max_datagrams = 1;
   }
@@ -230,6 +235,18 @@ std::size_t Connection::write_frames(Level level, wire::Writer& w, std::uint64_t
       wire::encode_frame(w, wire::HandshakeDoneFrame{});
       sent_.add(token, SentFrame{SentFrame::Kind::kHandshakeDone, 0, false, 0, 0, 0, {}});
       handshake_done_pending_ = false;
+      ack_eliciting = true;
+    }
+  }
+  if (level == Level::kApplication) {
+    while (!ncid_pending_.empty() && remaining() >= 1 + 8 + 8 + 1 + 20 + 16) {
+      const std::uint64_t seq = ncid_pending_.front();
+      ncid_pending_.pop_front();
+      const auto* l = local_cids_->find(seq);
+      if (!l) continue;  // retired meanwhile
+      // Retire Prior To stays 0: roam only retires its CIDs when the peer does.
+      wire::encode_frame(w, wire::NewConnectionIdFrame{seq, 0, l->cid, l->reset_token});
+      sent_.add(token, SentFrame{SentFrame::Kind::kNewConnectionId, 0, false, 0, seq, 0, {}});
       ack_eliciting = true;
     }
   }

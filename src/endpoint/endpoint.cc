@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "crypto/tokens.h"
 #include "wire/packet_header.h"
 
 namespace roam::endpoint {
@@ -13,7 +14,28 @@ constexpr std::size_t kMaxReplies = 256;
 }  // namespace
 
 Endpoint::Endpoint(const EndpointConfig& config, std::shared_ptr<tls::TlsContext> tls, Random& random)
-    : config_(config), tls_(std::move(tls)), random_(random) {}
+    : config_(config), tls_(std::move(tls)), random_(random) {
+  // Every connection of this endpoint shares the CID generator and the reset key, so the endpoint
+  // can parse short headers and answer for connections it has forgotten.
+  auto& cc = config_.connection;
+  if (!cc.cid_generator) cc.cid_generator = std::make_shared<cid::RandomCidGenerator>(cc.local_cid_length);
+  cc.local_cid_length = cc.cid_generator->length();
+  if (cc.reset_key.empty()) {
+    cc.reset_key.resize(32);
+    random_.fill(cc.reset_key);
+  }
+  reset_tokens_ = config_.reset_limits.burst;
+  if (config_.server && config_.require_retry) {
+    std::uint8_t key[crypto::TokenCipher::kKeySize];
+    random_.fill(key);
+    auto tc = crypto::TokenCipher::create(key, random_);
+    auto ri = crypto::RetryIntegrity::create();
+    if (tc && ri) {
+      token_cipher_.emplace(std::move(tc).value());
+      retry_integrity_.emplace(std::move(ri).value());
+    }
+  }
+}
 
 Endpoint::~Endpoint() = default;
 
@@ -64,8 +86,12 @@ void Endpoint::on_datagram(const SocketAddress& local, const SocketAddress& peer
 
 void Endpoint::handle_unknown(const SocketAddress& local, const SocketAddress& peer, MutBytes data, Instant now) {
   auto inv = wire::parse_invariant_header(data, config_.connection.local_cid_length);
-  if (!config_.server || !inv->is_long) {
-    // Short header for an unknown CID: a stateless reset would go here (roam issue 3).
+  if (!inv->is_long) {
+    ++stats_.datagrams_dropped;
+    maybe_send_stateless_reset(local, peer, ConnectionId(inv->dcid), data.size(), now);
+    return;
+  }
+  if (!config_.server) {
     ++stats_.datagrams_dropped;
     return;
   }
@@ -94,7 +120,19 @@ void Endpoint::handle_unknown(const SocketAddress& local, const SocketAddress& p
     ++stats_.datagrams_dropped;
     return;
   }
-  auto c = conn::Connection::accept(config_.connection, tls_, *hdr, hdr->dcid, std::nullopt, local, peer, random_,
+  ConnectionId original_dcid = hdr->dcid;
+  std::optional<ConnectionId> retry_scid;
+  if (token_cipher_) {
+    auto odcid = hdr->token.empty() ? std::nullopt : check_retry_token(hdr->token, peer, now);
+    if (!odcid) {
+      if (!hdr->token.empty()) ++stats_.invalid_tokens;
+      send_retry(local, peer, *hdr, now);
+      return;
+    }
+    original_dcid = *odcid;
+    retry_scid = hdr->dcid;
+  }
+  auto c = conn::Connection::accept(config_.connection, tls_, *hdr, original_dcid, retry_scid, local, peer, random_,
                                     now);
   if (!c) {
     ++stats_.datagrams_dropped;
@@ -112,6 +150,74 @@ void Endpoint::handle_unknown(const SocketAddress& local, const SocketAddress& p
   ++stats_.connections_accepted;
   ref.on_datagram(conn::Datagram{local, peer, 0, data}, now);
   register_cids(h, ref);
+}
+
+namespace {
+// A Retry token: the time it was issued and the client's original DCID, sealed under a key only
+// this endpoint knows, with the client's address as associated data (so it is only good from there).
+std::string token_aad(const SocketAddress& peer) { return "roam-retry " + peer.to_string(); }
+}  // namespace
+
+void Endpoint::send_retry(const SocketAddress& local, const SocketAddress& peer, const wire::PacketHeader& hdr,
+                          Instant now) {
+  if (replies_.size() >= kMaxReplies) return;
+  std::vector<std::uint8_t> plain(9 + hdr.dcid.size());
+  const auto t = static_cast<std::uint64_t>(now.time_since_epoch().count());
+  for (int i = 0; i < 8; ++i) plain[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(t >> (56 - 8 * i));
+  plain[8] = static_cast<std::uint8_t>(hdr.dcid.size());
+  std::copy(hdr.dcid.bytes().begin(), hdr.dcid.bytes().end(), plain.begin() + 9);
+  const std::string aad = token_aad(peer);
+  auto token = token_cipher_->seal(plain, Bytes(reinterpret_cast<const std::uint8_t*>(aad.data()), aad.size()));
+  if (!token) return;
+  const ConnectionId scid = config_.connection.cid_generator->generate(random_);
+  Reply r{local, peer, std::vector<std::uint8_t>(64 + hdr.scid.size() + scid.size() + token->size())};
+  std::uint8_t unused = 0;
+  random_.fill(MutBytes(&unused, 1));
+  const std::size_t n = wire::write_retry_without_tag(r.bytes, wire::kVersion1, hdr.scid, scid, *token, unused);
+  if (n == 0) return;
+  auto tag = retry_integrity_->compute(hdr.dcid, Bytes(r.bytes.data(), n));
+  if (!tag) return;
+  std::copy(tag->begin(), tag->end(), r.bytes.begin() + static_cast<std::ptrdiff_t>(n));
+  r.bytes.resize(n + tag->size());
+  replies_.push_back(std::move(r));
+  ++stats_.retries_sent;
+}
+
+std::optional<ConnectionId> Endpoint::check_retry_token(Bytes token, const SocketAddress& peer, Instant now) {
+  const std::string aad = token_aad(peer);
+  auto plain = token_cipher_->open(token, Bytes(reinterpret_cast<const std::uint8_t*>(aad.data()), aad.size()));
+  if (!plain || plain->size() < 9 || plain->size() != 9u + (*plain)[8] || (*plain)[8] > ConnectionId::kMaxLength) {
+    return std::nullopt;
+  }
+  std::uint64_t t = 0;
+  for (int i = 0; i < 8; ++i) t = t << 8 | (*plain)[static_cast<std::size_t>(i)];
+  const Instant issued{Duration(static_cast<std::int64_t>(t))};
+  if (issued > now || now - issued > config_.retry_token_lifetime) return std::nullopt;
+  return ConnectionId(Bytes(plain->data() + 9, (*plain)[8]));
+}
+
+void Endpoint::maybe_send_stateless_reset(const SocketAddress& local, const SocketAddress& peer,
+                                          const ConnectionId& dcid, std::size_t received, Instant now) {
+  // RFC 9000 10.3: at least 21 bytes (first byte, >= 38 unpredictable bits, 16-byte token) and
+  // always shorter than the packet that triggered it, so two endpoints can never loop.
+  constexpr std::size_t kMinReset = 21;
+  if (received <= kMinReset || replies_.size() >= kMaxReplies) return;
+  const auto& lim = config_.reset_limits;
+  if (reset_refill_) {
+    reset_tokens_ = std::min(lim.burst, reset_tokens_ + lim.per_second * std::chrono::duration<double>(now - *reset_refill_).count());
+  }
+  reset_refill_ = now;
+  if (reset_tokens_ < 1) return;
+  reset_tokens_ -= 1;
+  // Look like a short-header packet of plausible size: up to 43 bytes, never the full size.
+  const std::size_t size = std::max(kMinReset, std::min<std::size_t>(received - 1, 43));
+  Reply r{local, peer, std::vector<std::uint8_t>(size)};
+  random_.fill(MutBytes(r.bytes.data(), size - 16));
+  r.bytes[0] = static_cast<std::uint8_t>(0x40 | (r.bytes[0] & 0x3f));
+  const auto token = crypto::stateless_reset_token(config_.connection.reset_key, dcid);
+  std::copy(token.begin(), token.end(), r.bytes.end() - 16);
+  replies_.push_back(std::move(r));
+  ++stats_.stateless_resets_sent;
 }
 
 std::optional<conn::Transmit> Endpoint::poll_transmit(Instant now, MutBytes buf, std::size_t max_datagrams) {

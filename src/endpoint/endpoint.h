@@ -13,16 +13,30 @@
 #include "common/random.h"
 #include "common/types.h"
 #include "conn/connection.h"
+#include "crypto/retry.h"
+#include "crypto/tokens.h"
 #include "tls/context.h"
 
 namespace roam::endpoint {
 
 using ConnectionHandle = std::uint64_t;
 
+// Stateless resets we may send: a token bucket so a flood of unknown packets cannot turn us into
+// a reflector (RFC 9000 10.3).
+struct ResetLimits {
+  double per_second = 100;
+  double burst = 20;
+};
+
 struct EndpointConfig {
   bool server = false;
   conn::ConnectionConfig connection;
   std::size_t max_connections = 10'000;
+  ResetLimits reset_limits;
+  // Server: answer every Initial without a valid token with Retry (RFC 9000 8.1.2), so the client
+  // proves its address before any handshake work or amplification.
+  bool require_retry = false;
+  Duration retry_token_lifetime = std::chrono::seconds(10);
 };
 
 struct EndpointStats {
@@ -30,6 +44,9 @@ struct EndpointStats {
   std::uint64_t datagrams_dropped = 0;  // unknown CID, too small Initial, unparseable
   std::uint64_t version_negotiations_sent = 0;
   std::uint64_t connections_accepted = 0;
+  std::uint64_t stateless_resets_sent = 0;
+  std::uint64_t retries_sent = 0;
+  std::uint64_t invalid_tokens = 0;
 };
 
 class Endpoint {
@@ -69,6 +86,11 @@ class Endpoint {
   };
   void register_cids(ConnectionHandle h, conn::Connection& c);
   void handle_unknown(const SocketAddress& local, const SocketAddress& peer, MutBytes data, Instant now);
+  void send_retry(const SocketAddress& local, const SocketAddress& peer, const wire::PacketHeader& hdr, Instant now);
+  // The original DCID a Retry token was issued for, if the token is ours, fresh and for this peer.
+  std::optional<ConnectionId> check_retry_token(Bytes token, const SocketAddress& peer, Instant now);
+  void maybe_send_stateless_reset(const SocketAddress& local, const SocketAddress& peer, const ConnectionId& dcid,
+                                  std::size_t received, Instant now);
 
   EndpointConfig config_;
   std::shared_ptr<tls::TlsContext> tls_;
@@ -81,6 +103,10 @@ class Endpoint {
   std::vector<ConnectionHandle> send_order_;
   std::size_t send_cursor_ = 0;
   ConnectionHandle next_handle_ = 1;
+  std::optional<crypto::TokenCipher> token_cipher_;
+  std::optional<crypto::RetryIntegrity> retry_integrity_;
+  double reset_tokens_ = 0;
+  std::optional<Instant> reset_refill_;
   EndpointStats stats_;
 };
 
