@@ -31,7 +31,8 @@ port=$(echo "$line" | port_of_listening_line)
 echo "roam-server: $line"
 
 # 2. tshark capturing that port on lo; wait until it says it is capturing.
-"$tshark" -i lo -f "udp port $port" -w "$work/capture.pcapng" >"$work/tshark.log" 2>&1 &
+# A 64 MiB kernel buffer (-B) so a busy machine does not drop packets before dumpcap reads them.
+"$tshark" -i lo -B 64 -f "udp port $port" -w "$work/capture.pcapng" >"$work/tshark.log" 2>&1 &
 tshark_pid=$!
 track $tshark_pid
 if ! wait_for_line "$work/tshark.log" '^Capturing on ' 15 >/dev/null; then
@@ -51,10 +52,24 @@ echo "roam-client exit code $client_rc: $(cat "$work/client.log")"
 [ "$client_rc" -eq 0 ] || fail=1
 # roam-server logs the connection's end once the close is done; then stop the capture.
 wait_for_line "$work/server.log" 'closed: 1 requests' 10 >/dev/null
-sleep 0.3
+# Stopping the capture discards what dumpcap has not read from the kernel yet, so first wait
+# until the capture file has stopped growing for a second (dumpcap may lag on a loaded machine).
+last=-1
+stable=0
+for ((i = 0; i < 120 && stable < 5; i++)); do
+  sleep 0.2
+  size=$(stat -c %s "$work/capture.pcapng" 2>/dev/null || echo 0)
+  if [ "$size" -eq "$last" ]; then stable=$((stable + 1)); else stable=0; fi
+  last=$size
+done
 kill -INT "$tshark_pid"
 wait "$tshark_pid" 2>/dev/null
-echo "tshark: $(grep -E 'packets? captured' "$work/tshark.log")"
+echo "tshark: $(grep -E 'packets? (captured|dropped)' "$work/tshark.log" | tr '\n' ' ')"
+if grep -q -E '[1-9][0-9]* packets? dropped' "$work/tshark.log"; then
+  echo "FAIL the capture itself dropped packets (the machine was too busy): the decode check below"
+  echo "     cannot see the whole transfer; this says nothing about roam"
+  fail=1
+fi
 
 # 4. Cross-check with tshark's own display filter: nothing malformed, no warning or error.
 flagged=$("$tshark" -r "$work/capture.pcapng" -o "tls.keylog_file:$work/keys.log" \
