@@ -121,6 +121,8 @@ class Connection {
   const std::vector<cid::LocalCid>& local_cids() const { return local_cids_->active(); }
   bool take_cid_update(std::vector<ConnectionId>& added, std::vector<ConnectionId>& retired);
   const ConnectionId& original_dcid() const { return original_dcid_; }
+  // True if the datagram ends with a stateless reset token the peer gave us (RFC 9000 10.3.1).
+  bool is_stateless_reset(Bytes datagram) const;
 
  private:
   enum class State : std::uint8_t { kOpen, kClosing, kDraining, kClosed };
@@ -185,7 +187,6 @@ class Connection {
   Status on_retire_connection_id(const wire::RetireConnectionIdFrame& f);
   void issue_connection_ids();
   void on_connection_close(const wire::ConnectionCloseFrame& f, Instant now);
-  bool is_stateless_reset(Bytes datagram) const;
   void on_retry(const wire::PacketHeader& hdr, Bytes packet, Instant now);
 
   // Recovery callbacks.

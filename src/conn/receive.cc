@@ -36,7 +36,7 @@ void Connection::on_datagram(Datagram dg, Instant now) {
     off += psize;
   }
   if (!any_valid) {
-    if (side_ == Side::kClient && is_stateless_reset(dg.data)) {
+    if (is_stateless_reset(dg.data)) {
       ConnectionClosed ev;
       ev.stateless_reset = true;
       ev.by_peer = true;

@@ -87,6 +87,14 @@ void Endpoint::on_datagram(const SocketAddress& local, const SocketAddress& peer
 void Endpoint::handle_unknown(const SocketAddress& local, const SocketAddress& peer, MutBytes data, Instant now) {
   auto inv = wire::parse_invariant_header(data, config_.connection.local_cid_length);
   if (!inv->is_long) {
+    // Possibly a stateless reset for one of our connections: its DCID is random, so it can only
+    // be matched by its trailing token (RFC 9000 10.3.1). Only connections to that peer qualify.
+    for (auto& [h, c] : conns_) {
+      if (c->peer_address() == peer && c->is_stateless_reset(data)) {
+        c->on_datagram(conn::Datagram{local, peer, 0, data}, now);
+        return;
+      }
+    }
     ++stats_.datagrams_dropped;
     maybe_send_stateless_reset(local, peer, ConnectionId(inv->dcid), data.size(), now);
     return;
