@@ -173,13 +173,13 @@ void Connection::process_packet(MutBytes packet, const Datagram& dg, std::size_t
     return;
   }
   if (level == Level::kApplication) {
-    const bool had_prev = app_keys_->has_previous_read_keys();
+    const std::uint64_t generation = app_keys_->read_generation();
     if (auto s = app_keys_->on_packet_decrypted(epoch, uh->packet_number); !s) {
       close_with_error(s.error(), now);
       return;
     }
-    // A peer-initiated key update: keep the old read keys for 3 PTO (RFC 9001 6.5).
-    if (!had_prev && app_keys_->has_previous_read_keys()) prev_read_keys_discard_at_ = now + 3 * pto();
+    // The read keys rolled (a key update): keep the old ones for 3 PTO (RFC 9001 6.5).
+    if (app_keys_->read_generation() != generation) prev_read_keys_discard_at_ = now + 3 * pto();
   }
   if (sp.acks.contains(uh->packet_number)) {
     ++stats_.packets_dropped;  // duplicate
