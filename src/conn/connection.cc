@@ -403,6 +403,16 @@ Status Connection::send_datagram(Bytes data) {
   return {};
 }
 
+Status Connection::initiate_key_update() {
+  if (!app_keys_ || !handshake_confirmed_) {
+    return Error{TransportError::kKeyUpdateError, "key update before the handshake is confirmed"};
+  }
+  if (!app_keys_->can_initiate_update()) {
+    return Error{TransportError::kKeyUpdateError, "previous key update not yet acknowledged"};
+  }
+  return app_keys_->initiate_update();
+}
+
 void Connection::close(std::uint64_t app_error, std::string_view reason) {
   if (state_ != State::kOpen) return;
   PendingClose pc;

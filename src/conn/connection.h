@@ -102,6 +102,13 @@ class Connection {
   // Unreliable datagrams (RFC 9221); fails if the peer did not allow them or the datagram is too big.
   Status send_datagram(Bytes data);
 
+  // Starts a 1-RTT key update (RFC 9001 6): possible once the handshake is confirmed and a packet
+  // of the current key phase has been acknowledged.
+  Status initiate_key_update();
+  // Key generations in use for sending and receiving (0 until the first update).
+  std::uint64_t write_key_generation() const { return app_keys_ ? app_keys_->write_generation() : 0; }
+  std::uint64_t read_key_generation() const { return app_keys_ ? app_keys_->read_generation() : 0; }
+
   // Closes with an application error (CONNECTION_CLOSE 0x1d).
   void close(std::uint64_t app_error, std::string_view reason);
 

@@ -117,7 +117,7 @@ std::uint64_t fnv(Bytes b, std::uint64_t h = 1469598103934665603ull) {
   return h;
 }
 
-void transfer(Pair& p, std::size_t total) {
+void transfer(Pair& p, std::size_t total, bool key_update = false) {
   for (int i = 0; i < 200 && !(p.client->is_established() && p.server && p.server->is_established()); ++i) p.step();
   ASSERT_TRUE(p.client->is_established());
   auto sid = p.client->open_stream(true);
@@ -130,7 +130,9 @@ void transfer(Pair& p, std::size_t total) {
   std::size_t received = 0;
   bool fin = false;
   std::vector<std::uint8_t> rbuf(65536);
+  bool updated = false;
   for (int i = 0; i < 200000 && !fin; ++i) {
+    if (key_update && !updated && received > total / 3 && p.client->initiate_key_update().ok()) updated = true;
     if (written < total) {
       auto n = p.client->write(*sid, Bytes(data).subspan(written), true);
       ASSERT_TRUE(n.ok());
@@ -159,6 +161,16 @@ void transfer(Pair& p, std::size_t total) {
 TEST(Connection, TransfersOneMegabyteByteExact) {
   Pair p;
   transfer(p, 1 << 20);
+}
+
+TEST(Connection, KeyUpdateMidTransfer) {
+  Pair p;
+  transfer(p, 2 << 20, true);
+  EXPECT_EQ(p.client->write_key_generation(), 1u);
+  EXPECT_EQ(p.server->read_key_generation(), 1u);
+  // The server follows with its own write keys (RFC 9001 6.2).
+  EXPECT_EQ(p.server->write_key_generation(), 1u);
+  EXPECT_EQ(p.client->read_key_generation(), 1u);
 }
 
 TEST(Connection, TransfersUnderLoss) {
