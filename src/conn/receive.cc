@@ -35,7 +35,6 @@ void Connection::on_datagram(Datagram dg, Instant now) {
     if (state_ == State::kDraining || state_ == State::kClosed) return;
     off += psize;
   }
-  fprintf(stderr, "DBG any_valid=%d size=%zu\n", any_valid, dg.data.size());
   if (!any_valid) {
     if (is_stateless_reset(dg.data)) {
       ConnectionClosed ev;
@@ -86,8 +85,6 @@ bool Connection::is_stateless_reset(Bytes datagram) const {
   // RFC 9000 10.3.1: the last 16 bytes of a datagram that could not be processed.
   if (datagram.size() < 21) return false;
   Bytes tail = datagram.last(16);
-  fprintf(stderr, "DBG reset? size=%zu tail=%s peer_cids=%zu\n", datagram.size(), to_hex(tail).c_str(), peer_cids_.size());
-  for (const auto& pc : peer_cids_) fprintf(stderr, "DBG   cid=%s tok=%s\n", to_hex(pc.cid.bytes()).c_str(), to_hex(Bytes(pc.reset_token)).c_str());
   for (const auto& pc : peer_cids_) {
     if (std::equal(tail.begin(), tail.end(), pc.reset_token.begin())) return true;
   }
