@@ -3,11 +3,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cid/generator.h"
+#include "qlog/qlog.h"
 
 #include "common/types.h"
 
@@ -41,6 +43,9 @@ struct ConnectionConfig {
   // derives each CID's stateless reset token (shared by all instances that may see the CID).
   std::shared_ptr<const cid::CidGenerator> cid_generator;
   std::vector<std::uint8_t> reset_key;
+  // qlog: when set, called once per connection (original DCID, is-server) for the sink its
+  // events go to; nullptr from the factory means no qlog for that connection.
+  std::function<std::unique_ptr<qlog::Sink>(const ConnectionId& odcid, bool server)> qlog_sink_factory;
   // Sends a PING after this much idle time so NAT mappings stay alive (0: off).
   Duration keep_alive = Duration::zero();
 };

@@ -86,6 +86,7 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionConfig& 
   c->peer_cid_ = c->original_dcid_;
   c->local_cids_->add_initial(c->initial_scid_);
   c->cids_added_.push_back(c->initial_scid_);
+  c->start_qlog(now);
   if (auto s = c->install_initial_keys(c->original_dcid_); !s) return s.error();
   if (auto s = c->init_tls(server_name); !s) return s.error();
   return c;
@@ -107,6 +108,7 @@ Result<std::unique_ptr<Connection>> Connection::accept(const ConnectionConfig& c
   c->peer_cid_ = initial.scid;
   c->local_cids_->add_initial(c->initial_scid_);
   c->cids_added_.push_back(c->initial_scid_);
+  c->start_qlog(now);
   if (auto s = c->install_initial_keys(initial.dcid); !s) return s.error();
   if (auto s = c->init_tls({}); !s) return s.error();
   return c;
@@ -219,6 +221,7 @@ Status Connection::apply_peer_transport_params() {
     if (auto s = wire::validate_cid_parameters(*tp, sender, original_dcid_, peer_cid_, std::nullopt); !s) return s;
   }
   peer_params_ = *tp;
+  qlog_parameters(now_hint_, false, *tp);
   streams::StreamLimits lim;
   lim.max_data = tp->initial_max_data;
   lim.max_stream_data_bidi_local = tp->initial_max_stream_data_bidi_local;
@@ -314,6 +317,7 @@ std::optional<Instant> Connection::next_timeout() const {
 
 void Connection::on_timeout(Instant now) {
   if (state_ == State::kClosed) return;
+  now_hint_ = now;
   if (pacing_wakeup_ && now >= *pacing_wakeup_) pacing_wakeup_.reset();  // poll_transmit may send now
   if (close_deadline_) {
     if (now >= *close_deadline_) {
@@ -342,6 +346,7 @@ void Connection::on_timeout(Instant now) {
   if (auto t = loss_->timeout(); t && now >= *t) {
     auto out = loss_->on_timeout(now);
     for (const auto& p : out.lost) {
+      qlog_lost(now, p);
       on_packet_lost(p, static_cast<Level>(0));
     }
     if (!out.lost.empty()) {

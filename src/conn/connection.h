@@ -216,7 +216,13 @@ class Connection {
   void close_with_error(const Error& e, Instant now);
   void enter_draining(Instant now);
   Duration pto() const;
-  void push_event(Event e) { events_.push_back(std::move(e)); }
+  void push_event(Event e);
+  // qlog (qlog_events.cc); each is a no-op without a qlog sink.
+  void start_qlog(Instant now);
+  void qlog_packet(Instant now, bool sent, Level level, std::uint64_t pn, std::size_t size, Bytes payload);
+  void qlog_lost(Instant now, const recovery::SentPacket& p);
+  void qlog_metrics(Instant now);
+  void qlog_parameters(Instant now, bool local, const wire::TransportParameters& tp);
 
   Level level_of(wire::PacketType t) const;
   static recovery::Space space_of(Level l) { return static_cast<recovery::Space>(l); }
@@ -273,6 +279,8 @@ class Connection {
   std::deque<std::basic_string<std::uint8_t>> datagrams_out_;
   std::deque<Event> events_;
   ConnectionStats stats_;
+  std::unique_ptr<qlog::Writer> qlog_;
+  Instant now_hint_{};  // time of the latest call into the connection, for events raised deep inside
 };
 
 }  // namespace roam::conn

@@ -18,6 +18,7 @@ Connection::Level Connection::level_of(wire::PacketType t) const {
 
 void Connection::on_datagram(Datagram dg, Instant now) {
   if (state_ == State::kClosed || state_ == State::kDraining) return;
+  now_hint_ = now;
   const std::size_t size = dg.data.size();
   stats_.bytes_received += size;
   if (dg.peer == path_.peer) path_.bytes_received += size;
@@ -123,6 +124,10 @@ void Connection::process_packet(MutBytes packet, const Datagram& dg, std::size_t
   // Client: the server's first Initial (or Handshake) sets the DCID we use from then on.
   if (side_ == Side::kClient && pt != wire::PacketType::kOneRtt) {
     if (!received_handshake_packet_ && spaces_[0].acks.empty() && level == Level::kInitial) {
+      if (qlog_ && hdr->scid != peer_cid_) {
+        qlog_->emit(now, "connection_id_updated",
+                    qlog::Event().field("owner", "remote").field("old", peer_cid_.hex()).field("new", hdr->scid.hex()).take());
+      }
       peer_cid_ = hdr->scid;
     } else if (hdr->scid != peer_cid_ && !handshake_confirmed_) {
       ++stats_.packets_dropped;
@@ -168,6 +173,7 @@ void Connection::process_packet(MutBytes packet, const Datagram& dg, std::size_t
   }
   any_valid = true;
   ++stats_.packets_received;
+  qlog_packet(now, false, level, uh->packet_number, packet.size(), *payload);
   if (uh->reserved_bits_set()) {
     close_with_error(Error{TransportError::kProtocolViolation, "reserved header bits set"}, now);
     return;
@@ -368,7 +374,10 @@ void Connection::handle_recovery_result(const recovery::AckOutcome& out, Level l
                                    handshake_confirmed_, peer_max_ack_delay_);
   }
   for (const auto& p : out.acked) on_packet_acked(p, level);
-  for (const auto& p : out.lost) on_packet_lost(p, level);
+  for (const auto& p : out.lost) {
+    qlog_lost(now, p);
+    on_packet_lost(p, level);
+  }
   stats_.packets_lost += out.lost.size();
   auto& cc = path_.recovery.cc();
   if (!out.acked.empty()) cc.on_packets_acked(out.acked, now, path_.recovery.rtt());
@@ -380,6 +389,7 @@ void Connection::handle_recovery_result(const recovery::AckOutcome& out, Level l
   if (out.persistent_congestion) cc.on_persistent_congestion(now);
   path_.recovery.pacer().update_rate(now, cc.cwnd(), path_.recovery.rtt().smoothed_rtt());
   streams_->set_rtt_hint(path_.recovery.rtt().smoothed_rtt());
+  if (out.rtt_sample || !out.lost.empty()) qlog_metrics(now);
 }
 
 void Connection::on_packet_acked(const recovery::SentPacket& p, Level level) {

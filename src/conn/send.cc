@@ -50,6 +50,7 @@ bool Connection::has_data_to_send(Level level, Instant now) const {
 
 std::optional<Transmit> Connection::poll_transmit(Instant now, MutBytes buf, std::size_t max_datagrams) {
   if (state_ == State::kClosed || state_ == State::kDraining) return std::nullopt;
+  now_hint_ = now;
   Transmit t;
   t.local = path_.local;
   t.peer = path_.peer;
@@ -177,6 +178,7 @@ std::size_t Connection::build_packet(Level level, Instant now, MutBytes out, std
   }
   const std::size_t payload_len = pw.size();
   if (long_header) wire::patch_length(out, length_offset, pn_len + payload_len + kTagLen);
+  qlog_packet(now, true, level, pn, header_len + payload_len + kTagLen, Bytes(out.data() + header_len, payload_len));
   const std::size_t size = crypto::seal_packet(keys, out, pn_offset, pn_len, pn, payload_len);
   if (size == 0) {
     sent_.settle(token);

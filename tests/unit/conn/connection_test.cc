@@ -200,6 +200,49 @@ TEST(Connection, ApplicationCloseReachesPeer) {
   EXPECT_TRUE(seen);
 }
 
+struct StringSink : qlog::Sink {
+  std::string* out;
+  explicit StringSink(std::string* o) : out(o) {}
+  void write(std::string_view r) override { out->append(r); }
+};
+
+TEST(Connection, WritesQlogForBothSides) {
+  std::string client_log, server_log;
+  Pair p;
+  p.cfg.qlog_sink_factory = [&](const ConnectionId&, bool server) -> std::unique_ptr<qlog::Sink> {
+    return std::make_unique<StringSink>(server ? &server_log : &client_log);
+  };
+  // Recreate the client with the qlog-enabled config.
+  tls::ClientOptions co;
+  co.alpn = {"perf"};
+  co.insecure_skip_verify = true;
+  p.client = std::move(Connection::connect(p.cfg, *tls::TlsContext::create_client(co), "localhost", p.client_addr,
+                                           p.server_addr, p.rng, p.now).value());
+  transfer(p, 100000);
+  p.client->close(0, "done");
+  for (int i = 0; i < 50; ++i) p.step();
+  for (const std::string* log : {&client_log, &server_log}) {
+    EXPECT_NE(log->find("\"vantage_point\""), std::string::npos);
+    EXPECT_NE(log->find("\"name\":\"quic:packet_sent\""), std::string::npos);
+    EXPECT_NE(log->find("\"name\":\"quic:packet_received\""), std::string::npos);
+    EXPECT_NE(log->find("\"frame_type\":\"stream\""), std::string::npos);
+    EXPECT_NE(log->find("\"name\":\"quic:recovery_metrics_updated\""), std::string::npos);
+    EXPECT_NE(log->find("\"name\":\"quic:parameters_set\""), std::string::npos);
+    EXPECT_NE(log->find("\"name\":\"quic:connection_closed\""), std::string::npos);
+    // Every record is RS ... LF.
+    std::size_t records = 0;
+    for (std::size_t pos = 0; pos < log->size();) {
+      ASSERT_EQ((*log)[pos], '\x1e');
+      const auto end = log->find('\n', pos);
+      ASSERT_NE(end, std::string::npos);
+      ++records;
+      pos = end + 1;
+    }
+    EXPECT_GT(records, 10u);
+  }
+  EXPECT_NE(client_log.find("\"name\":\"quic:connection_id_updated\""), std::string::npos);
+}
+
 TEST(Connection, IdleTimeoutClosesSilently) {
   Pair p;
   for (int i = 0; i < 200 && !(p.client->is_established() && p.server && p.server->is_established()); ++i) p.step();
