@@ -1,202 +1,303 @@
-// roam-client: connects to a QUIC server and runs a perf download (or an echo round trip),
-// checking every byte it receives.
+// roam-client: fetches URLs over QUIC. hq-interop (HTTP/0.9) downloads by default; perf
+// (--perf N: a verified download of N bytes) and echo (--echo TEXT) on request. URLs to the same
+// server share one connection, as concurrent streams.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
 
+#include "client_connection.h"
+#include "command_line.h"
 #include "driver.h"
+#include "hq.h"
+#include "output.h"
 #include "perf.h"
+#include "progress.h"
 #include "tls/context.h"
+#include "url.h"
 
 using namespace roam;
+namespace fs = std::filesystem;
 
 namespace {
 
-std::string human_bytes(double b) {
-  const char* units[] = {"B", "KB", "MB", "GB"};
-  int u = 0;
-  while (b >= 1000 && u < 3) {
-    b /= 1000;
-    ++u;
+constexpr int kExitFailed = 1;
+constexpr int kExitInterrupted = 130;
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return apps::kExitUsage;
+}
+
+int failure(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return kExitFailed;
+}
+
+struct Options {
+  std::vector<std::string> urls;
+  std::string alpn;
+  std::optional<std::uint64_t> perf_bytes;
+  std::optional<std::string> echo_text;
+  std::string download_dir, output;
+  std::string ca, keylog, bind, sni;
+  std::string cc = "cubic";
+  bool insecure = false;
+  bool quiet = false;
+  double timeout_s = 10;
+  double max_time_s = 0;
+};
+
+// The servers to connect to, in the order the user named them, each with its URLs.
+struct Target {
+  apps::Url first;
+  std::vector<apps::Url> urls;
+};
+
+// Builds one exchange per URL for the chosen protocol; returns an error message on failure.
+std::optional<std::string> make_exchanges(const Options& o, const std::vector<Target>& targets,
+                                          apps::OrderedOutputs& stdout_outputs,
+                                          std::vector<std::vector<std::unique_ptr<apps::Exchange>>>& out) {
+  for (const auto& t : targets) {
+    auto& list = out.emplace_back();
+    for (const auto& u : t.urls) {
+      if (o.alpn == "perf") {
+        list.push_back(std::make_unique<apps::PerfExchange>(u.to_string(), *o.perf_bytes));
+      } else if (o.alpn == "echo" || o.alpn == "quic-echo") {
+        list.push_back(std::make_unique<apps::EchoExchange>(u.to_string(), *o.echo_text));
+      } else {
+        std::unique_ptr<apps::Output> sink;
+        std::string error;
+        if (!o.download_dir.empty()) {
+          sink = apps::make_file_output(fs::path(o.download_dir) / apps::file_name_for(u.path), error);
+        } else if (!o.output.empty() && o.output != "-") {
+          sink = apps::make_file_output(o.output, error);
+        } else {
+          sink = stdout_outputs.next();
+        }
+        if (!sink) return error;
+        list.push_back(std::make_unique<apps::HqDownload>(u, std::move(sink)));
+      }
+    }
   }
-  char s[32];
-  std::snprintf(s, sizeof s, "%.1f %s", b, units[u]);
-  return s;
+  return std::nullopt;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"roam-client: a QUIC client (perf download, echo)"};
-  std::string server;
-  std::string alpn = "perf";
-  std::uint64_t perf_bytes = 10'000'000;
-  std::string ca, keylog, bind_addr, sni = "localhost";
-  std::string echo_text = "hello from roam";
-  bool insecure = false;
-  double timeout_s = 30;
-  app.add_option("server", server, "server ADDRESS:PORT, e.g. 127.0.0.1:4433")->required();
-  app.add_option("--alpn", alpn, "application protocol: perf or echo")->capture_default_str();
-  app.add_option("--perf", perf_bytes, "perf: bytes to download")->capture_default_str();
-  app.add_option("--echo", echo_text, "echo: text to send");
-  app.add_option("--ca", ca, "trust this CA certificate (PEM) instead of the system store");
-  app.add_flag("--insecure", insecure, "do not verify the server certificate (testing only)");
-  app.add_option("--sni", sni, "server name to send and verify")->capture_default_str();
-  app.add_option("--bind", bind_addr, "local ADDRESS:PORT (default: any, port chosen by the kernel)");
-  app.add_option("--keylog", keylog, "append TLS secrets here (NSS key log format; default $SSLKEYLOGFILE)");
-  app.add_option("--timeout", timeout_s, "give up after this many seconds")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  CLI::App app{"roam-client: fetches URLs over QUIC (HTTP/0.9 as hq-interop; perf and echo)"};
+  Options o;
+  std::uint64_t perf_bytes = 0;
+  std::string echo_text;
+  app.add_option("url", o.urls, "https://HOST[:PORT]/PATH (or HOST:PORT); several to one server share a connection")
+      ->required();
+  auto* alpn_opt = app.add_option("--alpn", o.alpn, "application protocol: hq-interop (default), perf, echo, quic-echo");
+  auto* perf_opt = app.add_option("--perf", perf_bytes, "perf: download N bytes and verify each (implies --alpn perf)")
+                       ->type_name("N");
+  auto* echo_opt = app.add_option("--echo", echo_text, "echo: send TEXT and expect it back (implies --alpn echo)");
+  auto* dl_opt = app.add_option("--download", o.download_dir, "save each URL's body in DIR, named after its path")
+                    ->type_name("DIR");
+  app.add_option("-o,--output", o.output, "save the body in FILE ('-': standard output, the default)")
+      ->type_name("FILE")
+      ->excludes(dl_opt);
+  app.add_option("--ca", o.ca, "trust this CA certificate (PEM) instead of the system store")->type_name("FILE");
+  app.add_flag("--insecure", o.insecure, "do not verify the server certificate (testing only)");
+  app.add_option("--sni", o.sni, "server name to send and verify (default: the URL's host)");
+  app.add_option("--bind", o.bind, "local ADDRESS:PORT (default: any, port chosen by the kernel)")
+      ->type_name("ADDR:PORT");
+  app.add_option("--keylog", o.keylog, "append TLS secrets here (NSS key log format; default $SSLKEYLOGFILE)")
+      ->type_name("FILE");
+  app.add_option("--cc", o.cc, "congestion control: cubic or newreno")
+      ->check(CLI::IsMember({"cubic", "newreno"}))
+      ->capture_default_str();
+  app.add_option("--timeout", o.timeout_s, "give up when the handshake has not completed after S seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-time", o.max_time_s, "give up when everything has not finished after S seconds (0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_flag("-q,--quiet", o.quiet, "no progress bar and no summary; errors only");
+  if (auto rc = apps::parse_command_line(app, argc, argv)) return *rc;
 
-  auto peer = SocketAddress::parse(server);
-  if (!peer) {
-    std::fprintf(stderr, "error: server must be ADDRESS:PORT (e.g. 127.0.0.1:4433 or [::1]:4433), got '%s'\n",
-                 server.c_str());
-    return 2;
+  // The protocol.
+  if (*perf_opt) {
+    if (*alpn_opt && o.alpn != "perf") return usage_error("--perf needs --alpn perf");
+    o.alpn = "perf";
+    o.perf_bytes = perf_bytes;
   }
-  SocketAddress local = peer->is_ipv4() ? SocketAddress::any_ipv4() : SocketAddress::any_ipv6();
-  if (!bind_addr.empty()) {
-    auto b = SocketAddress::parse(bind_addr);
-    if (!b) {
-      std::fprintf(stderr, "error: --bind wants ADDRESS:PORT, got '%s'\n", bind_addr.c_str());
-      return 2;
+  if (*echo_opt) {
+    if (*perf_opt) return usage_error("--perf and --echo are different protocols: choose one");
+    if (*alpn_opt && o.alpn != "echo" && o.alpn != "quic-echo") return usage_error("--echo needs --alpn echo");
+    if (!*alpn_opt) o.alpn = "echo";
+    o.echo_text = echo_text;
+  }
+  if (o.alpn.empty()) o.alpn = std::string(apps::kHqAlpn);
+  if (o.alpn == "perf" && !o.perf_bytes) o.perf_bytes = 10'000'000;
+  if ((o.alpn == "echo" || o.alpn == "quic-echo") && !o.echo_text) o.echo_text = "hello from roam";
+  if (o.alpn != apps::kHqAlpn && o.alpn != "perf" && o.alpn != "echo" && o.alpn != "quic-echo") {
+    return usage_error("unknown --alpn '" + o.alpn + "' (roam-client speaks hq-interop, perf, echo, quic-echo)");
+  }
+  const bool hq = o.alpn == apps::kHqAlpn;
+  if (!hq && (*dl_opt || !o.output.empty())) return usage_error("--download and -o are for hq-interop downloads");
+  if (!o.output.empty() && o.output != "-" && o.urls.size() > 1) {
+    return usage_error("-o FILE takes one URL (use --download DIR, or -o - for standard output)");
+  }
+
+  // The URLs, grouped by server.
+  std::vector<Target> targets;
+  std::map<std::string, std::size_t> target_of;
+  std::set<std::string> names;
+  for (const auto& text : o.urls) {
+    std::string why;
+    auto url = apps::parse_url(text, why);
+    if (!url) return usage_error("bad URL '" + text + "': " + why);
+    if (hq && *dl_opt && !names.insert(apps::file_name_for(url->path)).second) {
+      return usage_error("two URLs would be saved as " + apps::file_name_for(url->path) + " in " + o.download_dir);
     }
+    auto [it, fresh] = target_of.try_emplace(url->authority(), targets.size());
+    if (fresh) targets.push_back({*url, {}});
+    targets[it->second].urls.push_back(*url);
+  }
+  std::vector<SocketAddress> peers;
+  for (const auto& t : targets) {
+    std::string why;
+    auto addrs = apps::resolve_host(t.first.host, t.first.port, why);
+    if (addrs.empty()) return failure(why);
+    peers.push_back(addrs.front());
+  }
+  SocketAddress local = SocketAddress::any_ipv4();
+  for (const auto& p : peers) {
+    if (p.is_ipv6()) local = SocketAddress::any_ipv6();  // dual-stack: reaches IPv4 peers too
+  }
+  if (!o.bind.empty()) {
+    auto b = SocketAddress::parse(o.bind);
+    if (!b) return usage_error("--bind wants ADDRESS:PORT, got '" + o.bind + "'");
     local = *b;
   }
-  if (keylog.empty()) {
-    if (const char* env = std::getenv("SSLKEYLOGFILE")) keylog = env;
+  if (hq && *dl_opt) {
+    std::error_code ec;
+    fs::create_directories(o.download_dir, ec);
+    if (ec) return failure("cannot create " + o.download_dir + ": " + ec.message());
+  }
+
+  // TLS and the socket.
+  if (o.keylog.empty()) {
+    if (const char* env = std::getenv("SSLKEYLOGFILE")) o.keylog = env;
   }
   tls::ClientOptions co;
-  co.alpn = {alpn};
-  co.ca_file = ca;
-  co.insecure_skip_verify = insecure;
-  co.keylog_file = keylog;
+  co.alpn = {o.alpn};
+  co.ca_file = o.ca;
+  co.insecure_skip_verify = o.insecure;
+  co.keylog_file = o.keylog;
   auto ctx = tls::TlsContext::create_client(co);
-  if (!ctx) {
-    std::fprintf(stderr, "error: TLS setup failed: %.*s\n", static_cast<int>(ctx.error().reason.size()),
-                 ctx.error().reason.data());
-    return 1;
-  }
+  if (!ctx) return failure("TLS setup failed: " + std::string(ctx.error().reason));
   endpoint::EndpointConfig ec;
+  ec.connection.congestion_control =
+      o.cc == "newreno" ? conn::CongestionControl::kNewReno : conn::CongestionControl::kCubic;
   auto driver = apps::Driver::create(local, ec, *ctx);
-  if (!driver) return 1;
+  if (!driver) return kExitFailed;
   auto& ep = driver->endpoint();
-  const Instant start = driver->now();
-  auto h = ep.connect(sni, driver->socket().local_address(), *peer, start);
-  if (!h) {
-    std::fprintf(stderr, "error: cannot start connection: %.*s\n", static_cast<int>(h.error().reason.size()),
-                 h.error().reason.data());
-    return 1;
-  }
-  conn::Connection* c = ep.connection(*h);
-  const bool tty = isatty(STDERR_FILENO);
-  std::optional<StreamId> sid;
-  std::optional<Instant> transfer_start;
-  std::uint64_t received = 0, mismatches = 0;
-  std::string echo_back;
-  bool done = false, failed = false;
-  std::string failure;
-  std::vector<std::uint8_t> buf(256 * 1024);
-  Instant last_progress = start;
 
-  driver->run([&] { return done; },
-              [&] {
-                const Instant now = driver->now();
-                while (auto ev = c->poll_event()) {
-                  if (auto* cl = std::get_if<conn::ConnectionClosed>(&*ev)) {
-                    if (!done) {
-                      failed = true;
-                      failure = cl->idle_timeout ? "connection timed out (no answer from " + server + ")"
-                                                 : "connection closed: " + cl->reason + " (code " +
-                                                       std::to_string(cl->error_code) + ")";
-                      done = true;
-                    }
-                  }
-                }
-                if (done) return;
-                if (now - start > std::chrono::duration<double>(timeout_s)) {
-                  failed = true;
-                  failure = "timed out after " + std::to_string(static_cast<int>(timeout_s)) + " s";
-                  done = true;
-                  return;
-                }
-                if (!c->is_handshake_complete()) return;
-                if (!sid) {
-                  auto s = c->open_stream(true);
-                  if (!s) return;
-                  sid = *s;
-                  transfer_start = now;
-                  if (alpn == "perf") {
-                    std::uint8_t req[8];
-                    for (int i = 0; i < 8; ++i) req[i] = static_cast<std::uint8_t>(perf_bytes >> (56 - 8 * i));
-                    (void)c->write(*sid, Bytes(req, 8), true);
-                  } else {
-                    (void)c->write(*sid, Bytes(reinterpret_cast<const std::uint8_t*>(echo_text.data()), echo_text.size()),
-                                   true);
-                  }
-                }
-                for (;;) {
-                  auto r = c->read(*sid, buf);
-                  if (!r || (r->bytes == 0 && !r->fin && !r->reset)) break;
-                  if (alpn == "perf") {
-                    mismatches += apps::perf_mismatches(received, Bytes(buf.data(), r->bytes));
-                  } else {
-                    echo_back.append(reinterpret_cast<const char*>(buf.data()), r->bytes);
-                  }
-                  received += r->bytes;
-                  if (r->reset) {
-                    failed = true;
-                    failure = "server reset the stream";
-                    done = true;
-                    break;
-                  }
-                  if (r->fin) {
-                    done = true;
-                    break;
-                  }
-                }
-                if (tty && alpn == "perf" && now - last_progress > std::chrono::milliseconds(200)) {
-                  last_progress = now;
-                  const int pct = perf_bytes ? static_cast<int>(100.0 * static_cast<double>(received) /
-                                                                static_cast<double>(perf_bytes))
-                                             : 100;
-                  std::fprintf(stderr, "\r[%-40s] %3d%% %s", std::string(static_cast<std::size_t>(pct * 40 / 100), '#').c_str(),
-                               pct, human_bytes(static_cast<double>(received)).c_str());
-                }
-              });
-  if (tty && alpn == "perf") std::fprintf(stderr, "\n");
-  const Instant end = driver->now();
-  if (failed) {
-    std::fprintf(stderr, "error: %s\n", failure.c_str());
-    return 1;
+  // One connection per server, one exchange per URL.
+  const bool payload_to_stdout = hq && !*dl_opt && (o.output.empty() || o.output == "-");
+  std::FILE* report = payload_to_stdout ? stderr : stdout;
+  apps::OrderedOutputs stdout_outputs(stdout);
+  std::vector<std::vector<std::unique_ptr<apps::Exchange>>> exchanges;
+  if (auto e = make_exchanges(o, targets, stdout_outputs, exchanges)) return failure(*e);
+  const Instant start = driver->now();
+  std::vector<apps::ClientConnection> conns;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const std::string sni = o.sni.empty() ? targets[i].first.host : o.sni;
+    auto h = ep.connect(sni, driver->socket().local_address(), peers[i], start);
+    if (!h) return failure("cannot start a connection to " + peers[i].to_string() + ": " + std::string(h.error().reason));
+    conns.emplace_back(targets[i].first.authority(), *h, std::move(exchanges[i]));
   }
-  if (!done) {
+
+  apps::ProgressBar bar(stderr);
+  const bool show_progress = !o.quiet && bar.enabled() && !(payload_to_stdout && isatty(STDOUT_FILENO));
+  const auto all_finished = [&] {
+    for (const auto& cc : conns) {
+      if (!cc.finished()) return false;
+    }
+    return true;
+  };
+  driver->run(all_finished, [&] {
+    const Instant now = driver->now();
+    const double elapsed = std::chrono::duration<double>(now - start).count();
+    std::uint64_t bytes = 0, expected = 0;
+    bool expected_known = true;
+    std::size_t done = 0, count = 0;
+    for (auto& cc : conns) {
+      conn::Connection* c = ep.connection(cc.handle());
+      cc.pump(c, now);
+      if (!cc.finished() && !cc.handshake_complete() && elapsed > o.timeout_s) {
+        char why[160];
+        std::snprintf(why, sizeof why, "no answer from %s within %g s", cc.name().c_str(), o.timeout_s);
+        cc.fail(why);
+        if (c) c->close(0, "handshake timeout");
+      }
+      if (!cc.finished() && o.max_time_s > 0 && elapsed > o.max_time_s) {
+        char why[160];
+        std::snprintf(why, sizeof why, "%s: not finished after %g s (--max-time)", cc.name().c_str(), o.max_time_s);
+        cc.fail(why);
+        if (c) c->close(0, "max time");
+      }
+      bytes += cc.bytes_received();
+      if (auto e = cc.expected_bytes()) {
+        expected += *e;
+      } else {
+        expected_known = false;
+      }
+      done += cc.finished_count();
+      count += cc.count();
+    }
+    if (show_progress) {
+      bar.update(now, bytes, expected_known ? std::optional<std::uint64_t>(expected) : std::nullopt, done, count);
+    }
+  });
+  bar.clear();
+  const bool interrupted = !all_finished();
+
+  // Close politely: CONNECTION_CLOSE leaves with the final flush.
+  for (auto& cc : conns) {
+    if (auto* c = ep.connection(cc.handle()); c && !c->is_closing()) c->close(0, "done");
+  }
+  driver->run([] { return true; }, [] {});
+
+  int rc = 0;
+  apps::TransferSummary sum;
+  std::optional<Instant> first, last;
+  double rtt_ms_total = 0;
+  for (const auto& cc : conns) {
+    for (const auto& e : cc.errors()) std::fprintf(stderr, "error: %s\n", e.c_str());
+    if (!cc.errors().empty()) rc = kExitFailed;
+    for (const auto& w : cc.warnings()) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    for (const auto& line : cc.result_lines()) std::printf("%s\n", line.c_str());
+    sum.bytes += cc.bytes_received();
+    sum.streams += cc.count();
+    sum.packets_lost += cc.stats().packets_lost;
+    rtt_ms_total += std::chrono::duration<double, std::milli>(cc.stats().smoothed_rtt).count();
+    if (cc.transfer_start() && (!first || *cc.transfer_start() < *first)) first = cc.transfer_start();
+    if (cc.transfer_end() && (!last || *cc.transfer_end() > *last)) last = cc.transfer_end();
+  }
+  if (interrupted) {
     std::fprintf(stderr, "error: interrupted\n");
-    return 1;
+    return kExitInterrupted;
   }
-  const auto st = c->stats();
-  c->close(0, "done");
-  driver->run([&] { return c->is_closed() || !c->is_closing(); }, [] {});
-  const double secs = std::chrono::duration<double>(end - (transfer_start ? *transfer_start : start)).count();
-  if (alpn == "perf") {
-    if (received != perf_bytes || mismatches != 0) {
-      std::fprintf(stderr, "error: received %llu of %llu bytes, %llu wrong\n", static_cast<unsigned long long>(received),
-                   static_cast<unsigned long long>(perf_bytes), static_cast<unsigned long long>(mismatches));
-      return 1;
-    }
-    std::printf("received %s in %.3f s, goodput %.1f Mbit/s, rtt %.2f ms, %llu packets lost, all bytes verified\n",
-                human_bytes(static_cast<double>(received)).c_str(), secs,
-                secs > 0 ? static_cast<double>(received) * 8 / secs / 1e6 : 0.0,
-                std::chrono::duration<double, std::milli>(st.smoothed_rtt).count(),
-                static_cast<unsigned long long>(st.packets_lost));
-  } else {
-    if (echo_back != echo_text) {
-      std::fprintf(stderr, "error: echo mismatch: sent '%s', got '%s'\n", echo_text.c_str(), echo_back.c_str());
-      return 1;
-    }
-    std::printf("echo: %s (%.2f ms)\n", echo_back.c_str(), secs * 1000);
+  if (rc == 0 && !o.quiet) {
+    sum.seconds = first && last ? std::chrono::duration<double>(*last - *first).count() : 0.0;
+    sum.rtt = std::chrono::duration_cast<Duration>(
+        std::chrono::duration<double, std::milli>(rtt_ms_total / static_cast<double>(conns.size())));
+    std::string line = apps::format_summary(sum);
+    if (o.alpn == "perf") line += ", all bytes verified";
+    std::fprintf(report, "%s\n", line.c_str());
   }
-  return 0;
+  std::fflush(stdout);
+  return rc;
 }

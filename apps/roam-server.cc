@@ -1,43 +1,107 @@
-// roam-server: serves the perf and echo protocols over QUIC.
+// roam-server: serves files over HTTP/0.9 (hq-interop, with --root) and the perf and echo
+// protocols over QUIC, to many connections at once.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <memory>
 #include <unordered_map>
 
+#include "command_line.h"
 #include "driver.h"
-#include "perf.h"
+#include "hq.h"
+#include "server_protocol.h"
 #include "tls/context.h"
 
 using namespace roam;
 
+namespace {
+
+struct ConnectionState {
+  std::string peer;
+  std::unique_ptr<apps::ServerProtocol> protocol;  // set once the handshake chose an ALPN
+};
+
+void print_closed(const ConnectionState& st, const conn::Connection& c) {
+  const auto stats = c.stats();
+  const apps::ServerProtocol* p = st.protocol.get();
+  std::printf("connection from %s closed: %llu requests, %llu bytes sent, %llu packets lost (ALPN %s, %llu refused)\n",
+              st.peer.c_str(), static_cast<unsigned long long>(p ? p->requests() : 0),
+              static_cast<unsigned long long>(p ? p->bytes_sent() : 0),
+              static_cast<unsigned long long>(stats.packets_lost), c.alpn().empty() ? "none" : c.alpn().c_str(),
+              static_cast<unsigned long long>(p ? p->refused() : 0));
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  CLI::App app{"roam-server: a QUIC server (perf and echo protocols)"};
+  CLI::App app{"roam-server: a QUIC server (HTTP/0.9 file serving as hq-interop, perf, echo)"};
   std::string listen = "0.0.0.0:4433";
-  std::string alpn_list = "perf,echo,quic-echo";
-  std::string cert, key, keylog;
+  std::string alpn_list;
+  std::string cert, key, keylog, root;
   std::string cc = "cubic";
+  std::size_t max_connections = 10'000;
   bool quiet = false;
-  app.add_option("--listen", listen, "address:port to listen on")->capture_default_str();
-  app.add_option("--alpn", alpn_list, "comma-separated ALPNs offered")->capture_default_str();
-  app.add_option("--cert", cert, "certificate (PEM); a self-signed one is generated when absent");
-  app.add_option("--key", key, "private key (PEM) for --cert");
-  app.add_option("--keylog", keylog, "append TLS secrets here (NSS key log format; default $SSLKEYLOGFILE)");
-  app.add_option("--cc", cc, "congestion control: cubic or newreno")->check(CLI::IsMember({"cubic", "newreno"}));
+  bool retry = false;
+  app.add_option("--listen", listen, "ADDRESS:PORT to listen on")->capture_default_str()->type_name("ADDR:PORT");
+  app.add_option("--alpn", alpn_list,
+                 "comma-separated ALPNs offered, from hq-interop, perf, echo, quic-echo "
+                 "(default: all; hq-interop only with --root)");
+  app.add_option("--root", root, "serve the files under DIR over hq-interop (HTTP/0.9)")
+      ->check(CLI::ExistingDirectory)
+      ->type_name("DIR");
+  app.add_option("--cert", cert, "certificate (PEM); a self-signed one is generated when absent")->type_name("FILE");
+  app.add_option("--key", key, "private key (PEM) for --cert")->type_name("FILE");
+  app.add_option("--keylog", keylog, "append TLS secrets here (NSS key log format; default $SSLKEYLOGFILE)")
+      ->type_name("FILE");
+  app.add_option("--cc", cc, "congestion control: cubic or newreno")
+      ->check(CLI::IsMember({"cubic", "newreno"}))
+      ->capture_default_str();
+  app.add_option("--max-connections", max_connections, "refuse new connections beyond this many")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_flag("--retry", retry, "send Retry to every new client first (address validation, RFC 9000 8.1.2)");
   app.add_flag("-q,--quiet", quiet, "print only errors");
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = apps::parse_command_line(app, argc, argv)) return *rc;
 
   auto bind = SocketAddress::parse(listen);
   if (!bind) {
     std::fprintf(stderr, "error: --listen wants ADDRESS:PORT (e.g. 0.0.0.0:4433 or [::1]:4433), got '%s'\n",
                  listen.c_str());
-    return 2;
+    return apps::kExitUsage;
   }
+  if ((cert.empty()) != (key.empty())) {
+    std::fprintf(stderr, "error: --cert and --key go together\n");
+    return apps::kExitUsage;
+  }
+  apps::ServerSettings settings;
+  if (!root.empty()) settings.root = std::filesystem::path(root);
+  std::vector<std::string> alpns;
+  if (alpn_list.empty()) {
+    if (settings.root) alpns.emplace_back(apps::kHqAlpn);
+    for (const char* a : {"perf", "echo", "quic-echo"}) alpns.emplace_back(a);
+  } else {
+    for (auto& a : CLI::detail::split(alpn_list, ',')) {
+      if (!apps::is_server_alpn(a)) {
+        std::fprintf(stderr, "error: --alpn: roam-server does not speak '%s' (hq-interop, perf, echo, quic-echo)\n",
+                     a.c_str());
+        return apps::kExitUsage;
+      }
+      if (a == apps::kHqAlpn && !settings.root) {
+        std::fprintf(stderr, "error: --alpn hq-interop serves files: give --root DIR\n");
+        return apps::kExitUsage;
+      }
+      alpns.push_back(a);
+    }
+  }
+  std::string alpn_text;
+  for (const auto& a : alpns) alpn_text += (alpn_text.empty() ? "" : ",") + a;
   if (keylog.empty()) {
     if (const char* env = std::getenv("SSLKEYLOGFILE")) keylog = env;
   }
   tls::ServerOptions so;
-  for (auto& a : CLI::detail::split(alpn_list, ',')) so.alpn.push_back(a);
+  so.alpn = alpns;
   so.cert_file = cert;
   so.key_file = key;
   so.keylog_file = keylog;
@@ -46,18 +110,21 @@ int main(int argc, char** argv) {
   so.self_signed.now = std::chrono::system_clock::now();
   auto ctx = tls::TlsContext::create_server(so);
   if (!ctx) {
-    std::fprintf(stderr, "error: TLS setup failed: %.*s\n", static_cast<int>(ctx.error().reason.size()),
-                 ctx.error().reason.data());
+    std::fprintf(stderr, "error: TLS setup failed: %s\n", std::string(ctx.error().reason).c_str());
     return 1;
   }
   endpoint::EndpointConfig ec;
   ec.server = true;
-  ec.connection.congestion_control = cc == "newreno" ? conn::CongestionControl::kNewReno : conn::CongestionControl::kCubic;
+  ec.max_connections = max_connections;
+  ec.require_retry = retry;
+  ec.connection.congestion_control =
+      cc == "newreno" ? conn::CongestionControl::kNewReno : conn::CongestionControl::kCubic;
   auto driver = apps::Driver::create(*bind, ec, *ctx);
   if (!driver) return 1;
   if (!quiet) {
     std::printf("roam-server listening on %s (ALPN %s)\n", driver->socket().local_address().to_string().c_str(),
-                alpn_list.c_str());
+                alpn_text.c_str());
+    if (settings.root) std::printf("serving %s\n", std::filesystem::absolute(*settings.root).c_str());
     if (cert.empty()) {
       std::printf("self-signed certificate, SHA-256 fingerprint %s\n",
                   (*ctx)->certificate()->sha256_fingerprint().c_str());
@@ -65,38 +132,40 @@ int main(int argc, char** argv) {
     }
     std::fflush(stdout);
   }
-  std::unordered_map<endpoint::ConnectionHandle, apps::ServerApp> apps_by_conn;
+
+  std::unordered_map<endpoint::ConnectionHandle, ConnectionState> states;
   auto& ep = driver->endpoint();
   driver->run([] { return false; },
               [&] {
                 while (auto h = ep.accept()) {
-                  if (!quiet) {
-                    auto* c = ep.connection(*h);
-                    std::printf("connection from %s\n", c->peer_address().to_string().c_str());
-                    std::fflush(stdout);
-                  }
+                  auto* c = ep.connection(*h);
+                  if (!c) continue;
+                  auto& st = states[*h];
+                  st.peer = c->peer_address().to_string();
+                  if (!quiet) std::printf("connection from %s\n", st.peer.c_str());
                 }
                 ep.for_each_connection([&](endpoint::ConnectionHandle h, conn::Connection& c) {
+                  auto it = states.find(h);
+                  if (it == states.end()) return;
+                  ConnectionState& st = it->second;
                   if (c.is_closing()) {
-                    auto it = apps_by_conn.find(h);
-                    if (it == apps_by_conn.end()) return;
-                    if (!quiet) {
-                      const auto st = c.stats();
-                      std::printf("connection from %s closed: %llu requests, %llu bytes sent, %llu packets lost\n",
-                                  c.peer_address().to_string().c_str(),
-                                  static_cast<unsigned long long>(it->second.requests()),
-                                  static_cast<unsigned long long>(it->second.bytes_sent()),
-                                  static_cast<unsigned long long>(st.packets_lost));
-                      std::fflush(stdout);
+                    while (c.poll_event()) {
                     }
-                    apps_by_conn.erase(it);
+                    if (!quiet) print_closed(st, c);
+                    states.erase(it);
                     return;
                   }
                   if (!c.is_handshake_complete()) return;
-                  auto it = apps_by_conn.find(h);
-                  if (it == apps_by_conn.end()) it = apps_by_conn.emplace(h, apps::ServerApp(c.alpn())).first;
-                  it->second.pump(c);
+                  if (!st.protocol) {
+                    st.protocol = apps::make_server_protocol(c.alpn(), settings);
+                    if (!st.protocol) {
+                      c.close(0x1, "no application protocol");  // cannot happen: TLS checked the ALPN
+                      return;
+                    }
+                  }
+                  st.protocol->pump(c);
                 });
+                if (!quiet) std::fflush(stdout);
               });
   return 0;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end over real loopback sockets: roam-server and roam-client as a user runs them.
-# Checks a verified perf download, echo, and the one-line errors for user mistakes.
+# Checks a verified perf download, echo, and the one-line errors and exit codes (2: usage,
+# 1: failure) for user mistakes. HTTP/0.9 file serving is in hq_test.sh.
 set -u
 bin=$1
 fail=0
@@ -28,13 +29,26 @@ echo "$out" | grep -q "received 20.0 MB .* all bytes verified" || { echo "FAIL p
 check "perf 0 bytes" 0 timeout 20 "$bin/roam-client" "127.0.0.1:$port" --insecure --perf 0
 check "echo" 0 timeout 20 "$bin/roam-client" "127.0.0.1:$port" --insecure --alpn echo --echo "roam echo check"
 echo "$out" | grep -q "^echo: roam echo check" || { echo "FAIL echo text: $out"; fail=1; }
-check "wrong ALPN" 1 timeout 20 "$bin/roam-client" "127.0.0.1:$port" --insecure --alpn nope
-echo "$out" | grep -q "^error: .*" || { echo "FAIL wrong ALPN message: $out"; fail=1; }
+check "unknown ALPN" 2 "$bin/roam-client" "127.0.0.1:$port" --insecure --alpn nope
+echo "$out" | grep -q "^error: unknown --alpn 'nope'" || { echo "FAIL unknown ALPN message: $out"; fail=1; }
+# This server was started without --root: it does not offer hq-interop, the client's default.
+check "ALPN the server does not offer" 1 timeout 20 "$bin/roam-client" "https://127.0.0.1:$port/x" --insecure
+echo "$out" | grep -q "^error: 127.0.0.1:$port: .*application protocol" || { echo "FAIL wrong ALPN message: $out"; fail=1; }
+[ "$(echo "$out" | wc -l)" -eq 1 ] || { echo "FAIL wrong ALPN: more than one line: $out"; fail=1; }
 check "unverified certificate" 1 timeout 20 "$bin/roam-client" "127.0.0.1:$port" --perf 10
 echo "$out" | grep -q "^error: " || { echo "FAIL certificate message: $out"; fail=1; }
 check "bad address" 2 "$bin/roam-client" "not-an-address" --insecure
-check "nobody listening" 1 timeout 20 "$bin/roam-client" "127.0.0.1:1" --insecure --timeout 2
-echo "$out" | grep -q "^error: " || { echo "FAIL unreachable message: $out"; fail=1; }
+check "bad URL scheme" 2 "$bin/roam-client" "http://127.0.0.1:$port/x"
+echo "$out" | grep -q "^error: bad URL 'http://127.0.0.1:$port/x': unsupported scheme" || { echo "FAIL scheme message: $out"; fail=1; }
+check "-o FILE with two URLs" 2 "$bin/roam-client" -o f "https://127.0.0.1:$port/a" "https://127.0.0.1:$port/b"
+check "--perf with --alpn echo" 2 "$bin/roam-client" "127.0.0.1:$port" --perf 10 --alpn echo
+check "unresolvable host" 1 timeout 20 "$bin/roam-client" "https://no-such-host.invalid/x" --insecure
+echo "$out" | grep -q "^error: cannot resolve 'no-such-host.invalid'" || { echo "FAIL resolve message: $out"; fail=1; }
+check "nobody listening" 1 timeout 20 "$bin/roam-client" "127.0.0.1:1" --insecure --perf 10 --timeout 2
+echo "$out" | grep -q "^error: no answer from 127.0.0.1:1 within 2 s" || { echo "FAIL unreachable message: $out"; fail=1; }
 check "server bad listen" 2 "$bin/roam-server" --listen "nowhere"
 check "server port in use" 1 timeout 5 "$bin/roam-server" --listen "127.0.0.1:$port"
+check "server hq-interop without --root" 2 "$bin/roam-server" --listen 127.0.0.1:0 --alpn hq-interop
+check "server unknown ALPN" 2 "$bin/roam-server" --listen 127.0.0.1:0 --alpn h3
+check "server --root not a directory" 2 "$bin/roam-server" --listen 127.0.0.1:0 --root /nonexistent-dir
 exit $fail
