@@ -209,12 +209,17 @@ bool Network::step(Instant deadline) {
   for (auto& n : nodes_) {
     if (auto t = n->endpoint_->next_timeout(); t && *t <= now_) n->endpoint_->on_timeout(now_);
   }
-  for (auto& h : hooks_) h();
+  run_hooks();
   return true;
+}
+
+void Network::run_hooks() {
+  for (auto& h : hooks_) h();
 }
 
 bool Network::run_until(const std::function<bool()>& pred, Duration timeout, std::uint64_t max_steps) {
   const Instant deadline = now_ + timeout;
+  run_hooks();  // work queued by the caller since the last step
   for (std::uint64_t i = 0; i < max_steps; ++i) {
     if (pred()) return true;
     if (!step(deadline)) {
@@ -228,6 +233,7 @@ bool Network::run_until(const std::function<bool()>& pred, Duration timeout, std
 
 void Network::run_for(Duration d) {
   const Instant deadline = now_ + d;
+  run_hooks();
   for (std::uint64_t i = 0; i < 20'000'000 && step(deadline); ++i) {
   }
   if (!stalled_) now_ = std::max(now_, deadline);

@@ -106,11 +106,11 @@ class Network {
   // `deadline`, process every event due then, run due timers, call hooks. False when there was
   // nothing to do before the deadline (time does not move then).
   bool step(Instant deadline);
-  // Steps until pred() holds (true) or `timeout` of virtual time passed or `max_steps` were taken
-  // (false). A loop that makes no progress in virtual time for 1,000,000 steps also ends (false,
+  // Runs the hooks once (so work queued since the last step starts), then steps until pred()
+  // holds (true) or `timeout` of virtual time passed or `max_steps` were taken (false). A loop that makes no progress in virtual time for 1,000,000 steps also ends (false,
   // stalled() is then true).
   bool run_until(const std::function<bool()>& pred, Duration timeout, std::uint64_t max_steps = 20'000'000);
-  // Runs for `d` of virtual time; now() is then exactly the old now() + d.
+  // Runs the hooks once, then for `d` of virtual time; now() is then exactly the old now() + d.
   void run_for(Duration d);
   bool stalled() const { return stalled_; }
 
@@ -136,6 +136,7 @@ class Network {
   };
   using LinkKey = std::pair<SocketAddress, SocketAddress>;
 
+  void run_hooks();
   void push(Event e);
   Event pop();
   void flush(Node& node);

@@ -1,6 +1,7 @@
 #include "netsim_pair.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
@@ -39,17 +40,17 @@ std::shared_ptr<tls::TlsContext> client_tls() {
 }
 
 Pair::Pair(const PairOptions& options) : net_(options.seed) {
-  endpoint::EndpointConfig scfg;
-  scfg.server = true;
-  scfg.connection = options.server;
+  server_config_.server = true;
+  server_config_.connection = options.server;
   endpoint::EndpointConfig ccfg;
   ccfg.connection = options.client;
-  server_ = &net_.add_node("server", std::make_unique<endpoint::Endpoint>(scfg, server_tls(), net_.make_random(1)),
-                           {server_addr});
+  server_ = &net_.add_node(
+      "server", std::make_unique<endpoint::Endpoint>(server_config_, server_tls(), net_.make_random(1)),
+      {server_addr});
   client_ = &net_.add_node("client", std::make_unique<endpoint::Endpoint>(ccfg, client_tls(), net_.make_random(2)),
                            {client_addr});
   net_.connect(client_addr, server_addr, options.up, options.down);
-  if (options.trace) net_.set_trace(&std::cerr);
+  if (options.trace || std::getenv("ROAM_SIM_TRACE")) net_.set_trace(&std::cerr);
   auto h = client_ep().connect("localhost", client_addr, server_addr, net_.now());
   if (h) {
     handle_ = *h;
@@ -60,6 +61,14 @@ Pair::Pair(const PairOptions& options) : net_(options.seed) {
     server_apps_.pump(server_ep());
     if (auto* c = client_conn()) app_.pump(*c, net_.now());
   });
+}
+
+void Pair::restart_server(std::vector<std::uint8_t> new_reset_key) {
+  ++restarts_;
+  if (!new_reset_key.empty()) server_config_.connection.reset_key = std::move(new_reset_key);
+  server_->replace_endpoint(
+      std::make_unique<endpoint::Endpoint>(server_config_, server_tls(), net_.make_random(100 + restarts_)));
+  server_apps_ = ServerApps();
 }
 
 conn::Connection* Pair::server_conn() {

@@ -22,7 +22,7 @@ struct PairOptions {
   conn::ConnectionConfig server;
   LinkConfig up;    // client -> server
   LinkConfig down;  // server -> client
-  bool trace = false;  // datagram trace to stderr
+  bool trace = false;  // datagram trace to stderr (also with ROAM_SIM_TRACE set in the environment)
 };
 
 // Shared TLS contexts (a self-signed certificate is generated once per process).
@@ -59,6 +59,12 @@ class Pair {
   Link& up() { return *net_.link(client_addr, server_addr); }
   Link& down() { return *net_.link(server_addr, client_addr); }
 
+  // Replaces the server endpoint with a fresh one, as after a crash: every connection is
+  // forgotten. The configuration is kept, so is the static reset key if options.server.reset_key
+  // was set, unless `new_reset_key` is given.
+  void restart_server(std::vector<std::uint8_t> new_reset_key = {});
+  std::uint64_t server_restarts() const { return restarts_; }
+
   // Steps until both sides completed the handshake (or `timeout` of virtual time).
   bool handshake(Duration timeout);
   // Steps until every queued transfer finished or the client connection closed.
@@ -69,6 +75,8 @@ class Pair {
 
  private:
   Network net_;
+  endpoint::EndpointConfig server_config_;
+  std::uint64_t restarts_ = 0;
   Node* client_ = nullptr;
   Node* server_ = nullptr;
   endpoint::ConnectionHandle handle_ = 0;
