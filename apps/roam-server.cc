@@ -165,6 +165,10 @@ int main(int argc, char** argv) {
                   }
                   st.protocol->pump(c);
                 });
+                if (states.size() > ep.connection_count()) {
+                  // Connections the endpoint dropped without our seeing them close.
+                  std::erase_if(states, [&](const auto& kv) { return ep.connection(kv.first) == nullptr; });
+                }
                 if (!quiet) std::fflush(stdout);
               });
   return 0;

@@ -7,14 +7,32 @@
 
 namespace roam::apps {
 
+bool ServerProtocol::is_finished(std::uint64_t id) const {
+  const Finished& f = finished_[id & 3];
+  const std::uint64_t index = id >> 2;
+  return index < f.below || f.above.count(index) > 0;
+}
+
+void ServerProtocol::mark_finished(std::uint64_t id) {
+  Finished& f = finished_[id & 3];
+  f.above.insert(id >> 2);
+  while (!f.above.empty() && *f.above.begin() == f.below) {
+    f.above.erase(f.above.begin());
+    ++f.below;
+  }
+}
+
 void ServerProtocol::pump(conn::Connection& c) {
   while (auto ev = c.poll_event()) {
-    if (auto* o = std::get_if<conn::StreamOpened>(&*ev)) active_.insert(o->id.value);
-    if (auto* r = std::get_if<conn::StreamReadable>(&*ev)) active_.insert(r->id.value);
+    std::optional<StreamId> touched;
+    if (auto* o = std::get_if<conn::StreamOpened>(&*ev)) touched = o->id;
+    if (auto* r = std::get_if<conn::StreamReadable>(&*ev)) touched = r->id;
+    if (touched && !is_finished(touched->value)) active_.insert(touched->value);
     if (auto* s = std::get_if<conn::StreamStopSending>(&*ev)) {
       if (active_.erase(s->id.value) > 0) {
         (void)c.reset_stream(s->id, s->app_error);
         forget(s->id);
+        mark_finished(s->id.value);
       }
     }
   }
@@ -22,7 +40,10 @@ void ServerProtocol::pump(conn::Connection& c) {
   for (std::uint64_t id : active_) {
     if (serve(c, StreamId{id})) finished.push_back(id);
   }
-  for (std::uint64_t id : finished) active_.erase(id);
+  for (std::uint64_t id : finished) {
+    active_.erase(id);
+    mark_finished(id);
+  }
 }
 
 bool is_server_alpn(std::string_view alpn) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <unordered_set>
 
@@ -44,7 +45,18 @@ class ServerProtocol {
   std::uint64_t refused_ = 0;
 
  private:
+  // Streams we are done with, so that data arriving on them later (after a refusal, say) is not
+  // taken for a new request. Per stream type (id & 3): every index below `below` is finished, plus
+  // those in `above` (IDs are used in order, so `above` stays small).
+  struct Finished {
+    std::uint64_t below = 0;
+    std::set<std::uint64_t> above;
+  };
+  bool is_finished(std::uint64_t id) const;
+  void mark_finished(std::uint64_t id);
+
   std::unordered_set<std::uint64_t> active_;
+  Finished finished_[4];
 };
 
 // The application protocols roam-server can speak.
