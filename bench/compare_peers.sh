@@ -276,7 +276,7 @@ awk -F, -v n="$bytes" -v order="$stacks" '
       G[st[i]] = median(gb[st[i]]); C[st[i]] = median(cc[st[i]])
       S[st[i]] = median(sc[st[i]]); B[st[i]] = median(nb[st[i]])
     }
-    printf "\nmedians over successful runs (%d bytes each)\n", n
+    printf "\nmedians over successful runs (%.0f bytes each)\n", n
     printf "| stack | runs ok | goodput Gbit/s | client CPU s | server CPU s | CPU ns/byte | goodput vs roam | CPU/byte vs roam |\n"
     printf "|---|---|---|---|---|---|---|---|\n"
     for (i = 1; i <= k; i++) {
