@@ -14,6 +14,7 @@
 #include "client_connection.h"
 #include "command_line.h"
 #include "driver.h"
+#include "qlog_dir.h"
 #include "hq.h"
 #include "output.h"
 #include "perf.h"
@@ -45,7 +46,7 @@ struct Options {
   std::optional<std::uint64_t> perf_bytes;
   std::optional<std::string> echo_text;
   std::string download_dir, output;
-  std::string ca, keylog, bind, sni;
+  std::string ca, keylog, bind, sni, qlog_dir;
   std::string cc = "cubic";
   bool insecure = false;
   bool quiet = false;
@@ -113,6 +114,7 @@ int main(int argc, char** argv) {
       ->type_name("ADDR:PORT");
   app.add_option("--keylog", o.keylog, "append TLS secrets here (NSS key log format; default $SSLKEYLOGFILE)")
       ->type_name("FILE");
+  app.add_option("--qlog-dir", o.qlog_dir, "write a qlog file (JSON-SEQ) per connection into DIR")->type_name("DIR");
   app.add_option("--cc", o.cc, "congestion control: cubic or newreno")
       ->check(CLI::IsMember({"cubic", "newreno"}))
       ->capture_default_str();
@@ -200,6 +202,10 @@ int main(int argc, char** argv) {
   endpoint::EndpointConfig ec;
   ec.connection.congestion_control =
       o.cc == "newreno" ? conn::CongestionControl::kNewReno : conn::CongestionControl::kCubic;
+  if (!o.qlog_dir.empty()) {
+    std::string qerr;
+    if (!apps::enable_qlog_dir(o.qlog_dir, ec.connection, qerr)) return failure(qerr);
+  }
   auto driver = apps::Driver::create(local, ec, *ctx);
   if (!driver) return kExitFailed;
   auto& ep = driver->endpoint();

@@ -10,6 +10,7 @@
 
 #include "command_line.h"
 #include "driver.h"
+#include "qlog_dir.h"
 #include "hq.h"
 #include "server_protocol.h"
 #include "tls/context.h"
@@ -39,7 +40,7 @@ int main(int argc, char** argv) {
   CLI::App app{"roam-server: a QUIC server (HTTP/0.9 file serving as hq-interop, perf, echo)"};
   std::string listen = "0.0.0.0:4433";
   std::string alpn_list;
-  std::string cert, key, keylog, root;
+  std::string cert, key, keylog, root, qlog_dir;
   std::string cc = "cubic";
   std::size_t max_connections = 10'000;
   bool quiet = false;
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   app.add_option("--key", key, "private key (PEM) for --cert")->type_name("FILE");
   app.add_option("--keylog", keylog, "append TLS secrets here (NSS key log format; default $SSLKEYLOGFILE)")
       ->type_name("FILE");
+  app.add_option("--qlog-dir", qlog_dir, "write a qlog file (JSON-SEQ) per connection into DIR")->type_name("DIR");
   app.add_option("--cc", cc, "congestion control: cubic or newreno")
       ->check(CLI::IsMember({"cubic", "newreno"}))
       ->capture_default_str();
@@ -119,6 +121,13 @@ int main(int argc, char** argv) {
   ec.require_retry = retry;
   ec.connection.congestion_control =
       cc == "newreno" ? conn::CongestionControl::kNewReno : conn::CongestionControl::kCubic;
+  if (!qlog_dir.empty()) {
+    std::string qerr;
+    if (!apps::enable_qlog_dir(qlog_dir, ec.connection, qerr)) {
+      std::fprintf(stderr, "error: %s\n", qerr.c_str());
+      return 1;
+    }
+  }
   auto driver = apps::Driver::create(*bind, ec, *ctx);
   if (!driver) return 1;
   if (!quiet) {

@@ -46,6 +46,18 @@ check "unresolvable host" 1 timeout 20 "$bin/roam-client" "https://no-such-host.
 echo "$out" | grep -q "^error: cannot resolve 'no-such-host.invalid'" || { echo "FAIL resolve message: $out"; fail=1; }
 check "nobody listening" 1 timeout 20 "$bin/roam-client" "127.0.0.1:1" --insecure --perf 10 --timeout 2
 echo "$out" | grep -q "^error: no answer from 127.0.0.1:1 within 2 s" || { echo "FAIL unreachable message: $out"; fail=1; }
+qdir=$(mktemp -d)
+check "perf with --qlog-dir" 0 timeout 20 "$bin/roam-client" "127.0.0.1:$port" --insecure --perf 100000 --qlog-dir "$qdir"
+qfile=$(ls "$qdir"/*_client.sqlog 2>/dev/null | head -n 1)
+if [ -z "$qfile" ]; then
+  echo "FAIL qlog: no client qlog file in $qdir"; fail=1
+elif ! { [ "$(head -c 1 "$qfile" | od -An -tx1 | tr -d ' ')" = "1e" ] && grep -q '"name":"quic:packet_received"' "$qfile" &&
+         grep -q '"frame_type":"stream"' "$qfile" && grep -q '"name":"quic:connection_closed"' "$qfile"; }; then
+  echo "FAIL qlog: $qfile lacks the expected JSON-SEQ records"; fail=1
+else
+  echo "ok   qlog file $(basename "$qfile") ($(wc -l < "$qfile") records)"
+fi
+rm -rf "$qdir"
 check "server bad listen" 2 "$bin/roam-server" --listen "nowhere"
 check "server port in use" 1 timeout 5 "$bin/roam-server" --listen "127.0.0.1:$port"
 check "server hq-interop without --root" 2 "$bin/roam-server" --listen 127.0.0.1:0 --alpn hq-interop
