@@ -22,7 +22,10 @@ passed=$((total - failed))
 
 fuzz_passed=0 fuzz_failed=0
 if [ "${FUZZ_SECONDS:-20}" != 0 ]; then
-  fuzz_out=$(scripts/fuzz.sh "${FUZZ_SECONDS:-20}" 2>&1 | tee /dev/stderr | grep -E "^fuzz: [0-9]+ passed, [0-9]+ failed$" | tail -n 1)
+  fuzz_log=$(mktemp)
+  scripts/fuzz.sh "${FUZZ_SECONDS:-20}" 2>&1 | tee "$fuzz_log"
+  fuzz_out=$(grep -E "^fuzz: [0-9]+ passed, [0-9]+ failed$" "$fuzz_log" | tail -n 1)
+  rm -f "$fuzz_log"
   fuzz_passed=$(echo "$fuzz_out" | sed -E 's/fuzz: ([0-9]+) passed.*/\1/')
   fuzz_failed=$(echo "$fuzz_out" | sed -E 's/.* ([0-9]+) failed/\1/')
   [ -n "$fuzz_passed" ] || { fuzz_passed=0; fuzz_failed=1; }
