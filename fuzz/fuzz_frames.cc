@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "fuzz_check.h"
+
 #include "wire/frame_rules.h"
 #include "wire/frames.h"
 
@@ -12,14 +14,6 @@ namespace {
 
 using namespace roam;
 using namespace roam::wire;
-
-#define CHECK(cond)                                                         \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                         \
-    }                                                                       \
-  } while (0)
 
 void round_trip(const Frame& f, std::size_t consumed) {
   const std::size_t n = encoded_size(f);

@@ -6,20 +6,14 @@
 #include <cstdlib>
 #include <vector>
 
+#include "fuzz_check.h"
+
 #include "wire/packet_header.h"
 
 namespace {
 
 using namespace roam;
 using namespace roam::wire;
-
-#define CHECK(cond)                                                         \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                         \
-    }                                                                       \
-  } while (0)
 
 // An empty span may point anywhere; a non-empty one must lie inside the input.
 bool within(Bytes b, const std::uint8_t* data, std::size_t size) {

@@ -184,7 +184,7 @@ class Connection {
   wire::TransportParameters local_transport_params() const;
 
   // Receiving.
-  void process_packet(MutBytes packet, const Datagram& dg, std::size_t dg_size, Instant now, bool& any_valid);
+  void process_packet(MutBytes packet, Instant now, bool& any_valid);
   Status process_frames(Level level, wire::PacketType pt, Bytes payload, bool& ack_eliciting, bool& probing_only,
                         Instant now);
   Status on_ack_frame(Level level, const wire::AckFrame& ack, Instant now);
@@ -203,8 +203,7 @@ class Connection {
 
   // Sending.
   std::size_t build_datagram(Instant now, MutBytes out, std::size_t limit, bool& ack_eliciting_sent);
-  std::size_t build_packet(Level level, Instant now, MutBytes out, std::size_t min_size, bool& ack_eliciting,
-                           bool datagram_has_initial);
+  std::size_t build_packet(Level level, Instant now, MutBytes out, std::size_t min_size, bool& ack_eliciting);
   bool has_data_to_send(Level level, Instant now) const;
   bool ack_due(Level level, Instant now) const;
   std::size_t write_frames(Level level, wire::Writer& w, std::uint64_t token, Instant now, bool& ack_eliciting,

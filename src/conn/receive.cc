@@ -32,7 +32,7 @@ void Connection::on_datagram(Datagram dg, Instant now) {
       break;  // the rest of the datagram cannot be delimited
     }
     const std::size_t psize = std::min(hdr->packet_size, rest.size());
-    process_packet(rest.first(psize), dg, size, now, any_valid);
+    process_packet(rest.first(psize), now, any_valid);
     if (state_ == State::kDraining || state_ == State::kClosed) return;
     off += psize;
   }
@@ -92,9 +92,7 @@ bool Connection::is_stateless_reset(Bytes datagram) const {
   return false;
 }
 
-void Connection::process_packet(MutBytes packet, const Datagram& dg, std::size_t dg_size, Instant now,
-                                bool& any_valid) {
-  (void)dg_size;
+void Connection::process_packet(MutBytes packet, Instant now, bool& any_valid) {
   auto hdr = wire::parse_packet_header(packet, config_.local_cid_length);
   if (!hdr) {
     ++stats_.packets_dropped;
@@ -209,7 +207,6 @@ void Connection::process_packet(MutBytes packet, const Datagram& dg, std::size_t
   }
   if (state_ == State::kDraining || state_ == State::kClosed) return;
   if (!sp.discarded) sp.acks.on_packet_received(uh->packet_number, ack_eliciting, now);
-  (void)dg;
   if (auto s = drive_tls(); !s) close_with_error(s.error(), now);
 }
 

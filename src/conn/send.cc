@@ -119,7 +119,7 @@ std::size_t Connection::build_datagram(Instant now, MutBytes out, std::size_t li
     std::size_t min_size = 0;
     if (last && has_initial && limit >= kMinInitialDatagram) min_size = kMinInitialDatagram - std::min(off, kMinInitialDatagram);
     bool eliciting = false;
-    const std::size_t n = build_packet(todo[k], now, out.subspan(off, limit - off), min_size, eliciting, has_initial);
+    const std::size_t n = build_packet(todo[k], now, out.subspan(off, limit - off), min_size, eliciting);
     off += n;
     ack_eliciting_sent = ack_eliciting_sent || eliciting;
     if (limit - off < 64) break;
@@ -127,9 +127,8 @@ std::size_t Connection::build_datagram(Instant now, MutBytes out, std::size_t li
   return off;
 }
 
-std::size_t Connection::build_packet(Level level, Instant now, MutBytes out, std::size_t min_size, bool& ack_eliciting,
-                                     bool datagram_has_initial) {
-  (void)datagram_has_initial;
+std::size_t Connection::build_packet(Level level, Instant now, MutBytes out, std::size_t min_size,
+                                     bool& ack_eliciting) {
   auto& sp = spaces_[static_cast<std::size_t>(level)];
   const crypto::PacketKeys& keys = level == Level::kApplication ? app_keys_->write_keys() : sp.write;
   const std::uint64_t pn = sp.next_pn;

@@ -243,6 +243,29 @@ TEST(Connection, WritesQlogForBothSides) {
   EXPECT_NE(client_log.find("\"name\":\"quic:connection_id_updated\""), std::string::npos);
 }
 
+TEST(Connection, KeepAliveHoldsAnIdleConnectionOpen) {
+  Pair p;
+  p.cfg.keep_alive = std::chrono::seconds(10);
+  // Recreate the client so both sides run with keep-alive (the server is created from p.cfg).
+  tls::ClientOptions co;
+  co.alpn = {"perf"};
+  co.insecure_skip_verify = true;
+  p.client = std::move(Connection::connect(p.cfg, *tls::TlsContext::create_client(co), "localhost", p.client_addr,
+                                           p.server_addr, p.rng, p.now).value());
+  for (int i = 0; i < 200 && !(p.client->is_established() && p.server && p.server->is_established()); ++i) p.step();
+  ASSERT_TRUE(p.client->is_established());
+  const auto sent_before = p.client->stats().packets_sent;
+  const Instant start = p.now;
+  // Three idle timeouts' worth of silence from the application.
+  for (int i = 0; i < 100000 && p.now - start < std::chrono::seconds(90); ++i) ASSERT_TRUE(p.step());
+  EXPECT_FALSE(p.client->is_closing());
+  EXPECT_FALSE(p.server->is_closing());
+  // About one PING per keep-alive interval (each acknowledged), not a flood.
+  const auto pings = p.client->stats().packets_sent - sent_before;
+  EXPECT_GE(pings, 8u);
+  EXPECT_LE(pings, 40u);
+}
+
 TEST(Connection, IdleTimeoutClosesSilently) {
   Pair p;
   for (int i = 0; i < 200 && !(p.client->is_established() && p.server && p.server->is_established()); ++i) p.step();
