@@ -184,7 +184,8 @@ class Connection {
   wire::TransportParameters local_transport_params() const;
 
   // Receiving.
-  void process_packet(MutBytes packet, Instant now, bool& any_valid);
+  // `hdr` was parsed from `packet` by on_datagram (which needs its size to walk coalesced packets).
+  void process_packet(const wire::PacketHeader& hdr, MutBytes packet, Instant now, bool& any_valid);
   Status process_frames(Level level, wire::PacketType pt, Bytes payload, bool& ack_eliciting, bool& probing_only,
                         Instant now);
   Status on_ack_frame(Level level, const wire::AckFrame& ack, Instant now);

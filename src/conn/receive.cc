@@ -32,7 +32,7 @@ void Connection::on_datagram(Datagram dg, Instant now) {
       break;  // the rest of the datagram cannot be delimited
     }
     const std::size_t psize = std::min(hdr->packet_size, rest.size());
-    process_packet(rest.first(psize), now, any_valid);
+    process_packet(*hdr, rest.first(psize), now, any_valid);
     if (state_ == State::kDraining || state_ == State::kClosed) return;
     off += psize;
   }
@@ -92,15 +92,10 @@ bool Connection::is_stateless_reset(Bytes datagram) const {
   return false;
 }
 
-void Connection::process_packet(MutBytes packet, Instant now, bool& any_valid) {
-  auto hdr = wire::parse_packet_header(packet, config_.local_cid_length);
-  if (!hdr) {
-    ++stats_.packets_dropped;
-    return;
-  }
-  const auto pt = hdr->type;
+void Connection::process_packet(const wire::PacketHeader& hdr, MutBytes packet, Instant now, bool& any_valid) {
+  const auto pt = hdr.type;
   if (pt == wire::PacketType::kRetry) {
-    on_retry(*hdr, packet, now);
+    on_retry(hdr, packet, now);
     return;
   }
   if (pt == wire::PacketType::kVersionNegotiation || pt == wire::PacketType::kZeroRtt) {
@@ -109,7 +104,7 @@ void Connection::process_packet(MutBytes packet, Instant now, bool& any_valid) {
     ++stats_.packets_dropped;
     return;
   }
-  if (pt != wire::PacketType::kOneRtt && hdr->version != wire::kVersion1) {
+  if (pt != wire::PacketType::kOneRtt && hdr.version != wire::kVersion1) {
     ++stats_.packets_dropped;
     return;
   }
@@ -122,12 +117,12 @@ void Connection::process_packet(MutBytes packet, Instant now, bool& any_valid) {
   // Client: the server's first Initial (or Handshake) sets the DCID we use from then on.
   if (side_ == Side::kClient && pt != wire::PacketType::kOneRtt) {
     if (!received_handshake_packet_ && spaces_[0].acks.empty() && level == Level::kInitial) {
-      if (qlog_ && hdr->scid != peer_cid_) {
+      if (qlog_ && hdr.scid != peer_cid_) {
         qlog_->emit(now, "connection_id_updated",
-                    qlog::Event().field("owner", "remote").field("old", peer_cid_.hex()).field("new", hdr->scid.hex()).take());
+                    qlog::Event().field("owner", "remote").field("old", peer_cid_.hex()).field("new", hdr.scid.hex()).take());
       }
-      peer_cid_ = hdr->scid;
-    } else if (hdr->scid != peer_cid_ && !handshake_confirmed_) {
+      peer_cid_ = hdr.scid;
+    } else if (hdr.scid != peer_cid_ && !handshake_confirmed_) {
       ++stats_.packets_dropped;
       return;
     }
@@ -142,7 +137,7 @@ void Connection::process_packet(MutBytes packet, Instant now, bool& any_valid) {
       ++stats_.packets_dropped;
       return;
     }
-    uh = crypto::remove_header_protection(app_keys_->read_header_protector(), packet, hdr->pn_offset,
+    uh = crypto::remove_header_protection(app_keys_->read_header_protector(), packet, hdr.pn_offset,
                                           largest.value_or(0), largest.has_value());
     if (!uh) {
       ++stats_.packets_dropped;
@@ -156,7 +151,7 @@ void Connection::process_packet(MutBytes packet, Instant now, bool& any_valid) {
       ++stats_.packets_dropped;
       return;
     }
-    uh = crypto::remove_header_protection(*sp.read.header_protector, packet, hdr->pn_offset, largest.value_or(0),
+    uh = crypto::remove_header_protection(*sp.read.header_protector, packet, hdr.pn_offset, largest.value_or(0),
                                           largest.has_value());
     if (!uh) {
       ++stats_.packets_dropped;
@@ -200,7 +195,7 @@ void Connection::process_packet(MutBytes packet, Instant now, bool& any_valid) {
 
   bool ack_eliciting = false;
   bool probing_only = true;
-  packet_dcid_ = hdr->dcid;
+  packet_dcid_ = hdr.dcid;
   if (auto s = process_frames(level, pt, *payload, ack_eliciting, probing_only, now); !s) {
     close_with_error(s.error(), now);
     return;

@@ -69,14 +69,14 @@ void Endpoint::on_datagram(const SocketAddress& local, const SocketAddress& peer
                            Instant now) {
   ++stats_.datagrams_received;
   auto inv = wire::parse_invariant_header(data, config_.connection.local_cid_length);
-  if (!inv || inv->dcid.size() > ConnectionId::kMaxLength) {
+  if (!inv) {
     ++stats_.datagrams_dropped;
     return;
   }
-  const ConnectionId dcid(inv->dcid);
-  auto it = by_cid_.find(dcid);
+  // CIDs longer than v1 allows can only belong to another version: Version Negotiation material.
+  auto it = inv->dcid.size() > ConnectionId::kMaxLength ? by_cid_.end() : by_cid_.find(ConnectionId(inv->dcid));
   if (it == by_cid_.end()) {
-    handle_unknown(local, peer, data, now);
+    handle_unknown(*inv, local, peer, data, now);
     return;
   }
   auto& c = *conns_.at(it->second);
@@ -84,9 +84,9 @@ void Endpoint::on_datagram(const SocketAddress& local, const SocketAddress& peer
   register_cids(it->second, c);
 }
 
-void Endpoint::handle_unknown(const SocketAddress& local, const SocketAddress& peer, MutBytes data, Instant now) {
-  auto inv = wire::parse_invariant_header(data, config_.connection.local_cid_length);
-  if (!inv->is_long) {
+void Endpoint::handle_unknown(const wire::InvariantHeader& inv, const SocketAddress& local, const SocketAddress& peer,
+                              MutBytes data, Instant now) {
+  if (!inv.is_long) {
     // Possibly a stateless reset for one of our connections: its DCID is random, so it can only
     // be matched by its trailing token (RFC 9000 10.3.1). Only connections to that peer qualify.
     for (auto& [h, c] : conns_) {
@@ -96,25 +96,25 @@ void Endpoint::handle_unknown(const SocketAddress& local, const SocketAddress& p
       }
     }
     ++stats_.datagrams_dropped;
-    maybe_send_stateless_reset(local, peer, ConnectionId(inv->dcid), data.size(), now);
+    maybe_send_stateless_reset(local, peer, ConnectionId(inv.dcid), data.size(), now);
     return;
   }
   if (!config_.server) {
     ++stats_.datagrams_dropped;
     return;
   }
-  if (inv->version != wire::kVersion1) {
+  if (inv.version != wire::kVersion1) {
     // RFC 9000 6.1: answer an unknown version with Version Negotiation, but only for datagrams
     // large enough to be a client's first flight (no amplification).
-    if (inv->version == 0 || data.size() < kMinInitialDatagram || replies_.size() >= kMaxReplies) {
+    if (inv.version == 0 || data.size() < kMinInitialDatagram || replies_.size() >= kMaxReplies) {
       ++stats_.datagrams_dropped;
       return;
     }
-    Reply r{local, peer, std::vector<std::uint8_t>(128 + inv->dcid.size() + inv->scid.size())};
+    Reply r{local, peer, std::vector<std::uint8_t>(128 + inv.dcid.size() + inv.scid.size())};
     const std::uint32_t versions[] = {wire::kVersion1};
     std::uint8_t rnd = 0;
     random_.fill(MutBytes(&rnd, 1));
-    const std::size_t n = wire::write_version_negotiation_reply(r.bytes, *inv, versions, rnd);
+    const std::size_t n = wire::write_version_negotiation_reply(r.bytes, inv, versions, rnd);
     if (n == 0) return;
     r.bytes.resize(n);
     replies_.push_back(std::move(r));

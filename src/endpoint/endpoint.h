@@ -85,7 +85,8 @@ class Endpoint {
     std::vector<std::uint8_t> bytes;
   };
   void register_cids(ConnectionHandle h, conn::Connection& c);
-  void handle_unknown(const SocketAddress& local, const SocketAddress& peer, MutBytes data, Instant now);
+  void handle_unknown(const wire::InvariantHeader& inv, const SocketAddress& local, const SocketAddress& peer,
+                      MutBytes data, Instant now);
   void send_retry(const SocketAddress& local, const SocketAddress& peer, const wire::PacketHeader& hdr, Instant now);
   // The original DCID a Retry token was issued for, if the token is ours, fresh and for this peer.
   std::optional<ConnectionId> check_retry_token(Bytes token, const SocketAddress& peer, Instant now);
