@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cid/generator.h"
 #include "qlog/qlog.h"
 
+#include "common/socket_address.h"
 #include "common/types.h"
 
 namespace roam::conn {
@@ -46,6 +48,16 @@ struct ConnectionConfig {
   // qlog: when set, called once per connection (original DCID, is-server) for the sink its
   // events go to; nullptr from the factory means no qlog for that connection.
   std::function<std::unique_ptr<qlog::Sink>(const ConnectionId& odcid, bool server)> qlog_sink_factory;
+  // Migration (RFC 9000 9). Server: addresses to advertise in the preferred_address transport
+  // parameter (the application must also receive on them).
+  std::optional<SocketAddress> preferred_address_v4;
+  std::optional<SocketAddress> preferred_address_v6;
+  // Client: move to the server's preferred address after the handshake (9.6.1).
+  bool follow_preferred_address = true;
+  // Client: when the active path stops answering (repeated PTOs), move to another validated path.
+  bool auto_failover = true;
+  // Paths kept per connection (the active one, a fallback, probes); older ones are dropped.
+  std::size_t max_paths = 4;
   // Sends a PING after this much idle time so NAT mappings stay alive (0: off).
   Duration keep_alive = Duration::zero();
 };

@@ -53,11 +53,16 @@ Connection::Connection(const ConnectionConfig& config, Side side, std::shared_pt
       side_(side),
       random_(random),
       tls_ctx_(std::move(tls)),
-      path_{local, peer, side == Side::kClient, 0, 0, recovery::PathRecovery(recovery_config(config))} {
+      peer_cids_(config.active_connection_id_limit) {
   local_cids_ = std::make_unique<cid::LocalCidPool>(*config_.cid_generator, config_.reset_key);
-  path_lookup_ = std::make_unique<recovery::SinglePathLookup>(PathId{0}, path_.recovery);
+  // The handshake path: a client knows its server's address; a server has not validated the
+  // client's until the handshake (or a Retry) proves it.
+  Path& first = add_path(local, peer, now);
+  first.validation = side == Side::kClient ? PathValidation::kValidated : PathValidation::kValidating;
+  first.dcid_seq = 0;
+  active_ = &first;
   loss_ = std::make_unique<recovery::LossDetector>(
-      side == Side::kClient ? recovery::Role::kClient : recovery::Role::kServer, *path_lookup_,
+      side == Side::kClient ? recovery::Role::kClient : recovery::Role::kServer, path_lookup_,
       recovery_config(config));
   streams::StreamConfig sc;
   sc.side = side == Side::kClient ? streams::Side::kClient : streams::Side::kServer;
@@ -71,7 +76,7 @@ Connection::Connection(const ConnectionConfig& config, Side side, std::shared_pt
   idle_timeout_ = std::chrono::milliseconds(config.max_idle_timeout_ms);
   last_activity_ = now;
   idle_deadline_ = now + idle_timeout_;
-  if (!path_.validated) loss_->set_amplification_limited(false, now);
+  if (!active_->validated()) loss_->set_amplification_limited(false, now);
 }
 
 Connection::~Connection() = default;
@@ -84,6 +89,8 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionConfig& 
   c->original_dcid_ = random_cid(random, 8);  // RFC 9000 7.2: at least 8 bytes
   c->initial_scid_ = c->config_.cid_generator->generate(random);
   c->peer_cid_ = c->original_dcid_;
+  c->active_->dcid = c->peer_cid_;
+  c->peer_cids_.set_initial(c->peer_cid_);
   c->local_cids_->add_initial(c->initial_scid_);
   c->cids_added_.push_back(c->initial_scid_);
   c->start_qlog(now);
@@ -103,10 +110,16 @@ Result<std::unique_ptr<Connection>> Connection::accept(const ConnectionConfig& c
   c->original_dcid_ = original_dcid;
   c->retry_scid_ = std::move(retry_scid);
   // After a Retry the client already proved its address.
-  if (c->retry_scid_) c->path_.validated = true;
+  if (c->retry_scid_) c->active_->validation = PathValidation::kValidated;
   c->initial_scid_ = c->config_.cid_generator->generate(random);
   c->peer_cid_ = initial.scid;
+  c->active_->dcid = c->peer_cid_;
+  c->peer_cids_.set_initial(c->peer_cid_);
   c->local_cids_->add_initial(c->initial_scid_);
+  // The preferred address gets its own CID, sequence number 1 (RFC 9000 5.1.1).
+  if (c->config_.preferred_address_v4 || c->config_.preferred_address_v6) {
+    for (const auto& l : c->local_cids_->top_up(2, random)) c->cids_added_.push_back(l.cid);
+  }
   c->cids_added_.push_back(c->initial_scid_);
   c->start_qlog(now);
   if (auto s = c->install_initial_keys(initial.dcid); !s) return s.error();
@@ -133,6 +146,20 @@ wire::TransportParameters Connection::local_transport_params() const {
     tp.original_destination_connection_id = original_dcid_;
     tp.stateless_reset_token = local_cids_->token_for(initial_scid_);
     if (retry_scid_) tp.retry_source_connection_id = *retry_scid_;
+    if (const auto* l = local_cids_->find(1); l && (config_.preferred_address_v4 || config_.preferred_address_v6)) {
+      wire::PreferredAddress pa;
+      if (const auto& a = config_.preferred_address_v4; a && a->is_ipv4()) {
+        std::copy_n(a->ip_bytes().begin(), 4, pa.ipv4.begin());
+        pa.ipv4_port = a->port();
+      }
+      if (const auto& a = config_.preferred_address_v6; a && a->is_ipv6()) {
+        std::copy_n(a->ip_bytes().begin(), 16, pa.ipv6.begin());
+        pa.ipv6_port = a->port();
+      }
+      pa.cid = l->cid;
+      pa.reset_token = l->reset_token;
+      tp.preferred_address = pa;
+    }
   }
   return tp;
 }
@@ -238,8 +265,9 @@ Status Connection::apply_peer_transport_params() {
   if (peer_idle > Duration::zero() && (idle_timeout_ == Duration::zero() || peer_idle < idle_timeout_)) {
     idle_timeout_ = peer_idle;
   }
-  if (tp->stateless_reset_token) {
-    peer_cids_.push_back(PeerCid{0, peer_cid_, *tp->stateless_reset_token});
+  if (tp->stateless_reset_token) peer_cids_.set_initial_token(*tp->stateless_reset_token);
+  if (tp->preferred_address && !peer_cid_.empty()) {
+    if (auto s = peer_cids_.add_preferred(tp->preferred_address->cid, tp->preferred_address->reset_token); !s) return s;
   }
   return {};
 }
@@ -274,6 +302,7 @@ void Connection::confirm_handshake(Instant now) {
   discard_space(Level::kHandshake);
   issue_connection_ids();
   push_event(HandshakeConfirmed{});
+  maybe_follow_preferred_address(now);
 }
 
 void Connection::discard_space(Level level) {
@@ -285,13 +314,12 @@ void Connection::discard_space(Level level) {
   sp.crypto.discard();
   sp.pto_probes = 0;
   for (const auto& p : loss_->discard_space(space_of(level), last_activity_)) {
-    if (p.in_flight) path_.recovery.cc().on_packet_discarded(p.bytes);
-    sent_.settle(p.token);
+    sent_.settle(p.token);  // the loss detector took the bytes out of flight
   }
 }
 
 Duration Connection::pto() const {
-  return path_.recovery.rtt().pto_duration(handshake_confirmed_ ? peer_max_ack_delay_ : Duration::zero());
+  return active_->recovery->rtt().pto_duration(handshake_confirmed_ ? peer_max_ack_delay_ : Duration::zero());
 }
 
 std::optional<Instant> Connection::next_timeout() const {
@@ -311,6 +339,10 @@ std::optional<Instant> Connection::next_timeout() const {
   }
   consider(prev_read_keys_discard_at_);
   consider(pacing_wakeup_);
+  for (const auto& p : paths_) {
+    consider(p->next_challenge_at);
+    consider(p->validation_deadline);
+  }
   if (config_.keep_alive > Duration::zero() && handshake_confirmed_) consider(last_activity_ + config_.keep_alive);
   return t;
 }
@@ -349,11 +381,7 @@ void Connection::on_timeout(Instant now) {
       qlog_lost(now, p);
       on_packet_lost(p, static_cast<Level>(0));
     }
-    if (!out.lost.empty()) {
-      path_.recovery.cc().on_packets_lost(out.lost, now);
-      path_.recovery.cc().on_congestion_event(out.lost.back().time_sent, now);
-    }
-    if (out.persistent_congestion) path_.recovery.cc().on_persistent_congestion(now);
+    stats_.packets_lost += out.lost.size();
     if (out.probe) {
       auto level = static_cast<std::size_t>(out.probe->space);
       if (out.probe->anti_deadlock && side_ == Side::kClient) {
@@ -362,7 +390,9 @@ void Connection::on_timeout(Instant now) {
       }
       spaces_[level].pto_probes = out.probe->count;
     }
+    maybe_fail_over(now);
   }
+  on_path_timers(now);
 }
 
 std::optional<Event> Connection::poll_event() {
@@ -469,9 +499,12 @@ bool Connection::take_cid_update(std::vector<ConnectionId>& added, std::vector<C
 
 ConnectionStats Connection::stats() const {
   ConnectionStats s = stats_;
-  s.smoothed_rtt = path_.recovery.rtt().smoothed_rtt();
-  s.min_rtt = path_.recovery.rtt().min_rtt();
-  s.cwnd = path_.recovery.cc().cwnd();
+  s.smoothed_rtt = active_->recovery->rtt().smoothed_rtt();
+  s.min_rtt = active_->recovery->rtt().min_rtt();
+  s.cwnd = active_->recovery->cc().cwnd();
+  s.cids_issued = local_cids_->issued();
+  s.cids_retired = local_cids_->retired_count();
+  s.peer_cids_retired = peer_cids_.retired_count();
   return s;
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cid/local_cid_pool.h"
+#include "cid/peer_cid_pool.h"
 #include "common/error.h"
 #include "common/random.h"
 #include "common/socket_address.h"
@@ -21,6 +22,7 @@
 #include "conn/ack_tracker.h"
 #include "conn/config.h"
 #include "conn/events.h"
+#include "conn/path.h"
 #include "conn/sent_frames.h"
 #include "crypto/key_update.h"
 #include "crypto/packet_keys.h"
@@ -61,6 +63,25 @@ struct ConnectionStats {
   Duration smoothed_rtt{};
   Duration min_rtt{};
   std::uint64_t cwnd = 0;
+  // Migration (RFC 9000 9): paths we probed or the peer moved to, and CIDs through the pools.
+  std::uint64_t paths_probed = 0;      // paths on which we started validation
+  std::uint64_t paths_validated = 0;
+  std::uint64_t paths_failed = 0;
+  std::uint64_t migrations = 0;        // the active path changed (either side's doing)
+  std::uint64_t nat_rebindings = 0;    // of which the peer's port changed under the same CID
+  std::uint64_t cids_issued = 0;       // our CIDs, handshake CID included
+  std::uint64_t cids_retired = 0;      // our CIDs the peer retired
+  std::uint64_t peer_cids_retired = 0; // the peer's CIDs we retired
+};
+
+// A path as the application sees it.
+struct PathInfo {
+  PathId id{};
+  SocketAddress local;
+  SocketAddress peer;
+  bool validated = false;
+  bool active = false;
+  Duration smoothed_rtt{};
 };
 
 using ReadResult = streams::ReadResult;
@@ -119,9 +140,28 @@ class Connection {
   // Fully closed (draining over): the endpoint may forget the connection.
   bool is_closed() const { return state_ == State::kClosed; }
   std::string alpn() const { return tls_ ? tls_->alpn() : std::string(); }
-  const SocketAddress& peer_address() const { return path_.peer; }
-  const SocketAddress& local_address() const { return path_.local; }
+  const SocketAddress& peer_address() const { return active_->peer; }
+  const SocketAddress& local_address() const { return active_->local; }
   ConnectionStats stats() const;
+
+  // Migration, client side (RFC 9000 9.2). probe_path starts validating a path from `local`
+  // (a socket the application opened, e.g. on another interface) to the current peer address
+  // or `peer`, with a CID never used on another path; PathValidated or PathFailed follows.
+  // Fails if the peer disabled active migration, uses zero-length CIDs, gave us no spare CID,
+  // or the handshake is not confirmed.
+  Result<PathId> probe_path(const SocketAddress& local, Instant now,
+                            std::optional<SocketAddress> peer = std::nullopt);
+  // Makes `path` the active one. A validated path is switched to and the old one abandoned
+  // (its CID retired). An unvalidated path is used at once while validation goes on in parallel
+  // (for when the old interface is already gone); if it fails, the connection falls back to the
+  // last validated path.
+  Status migrate(PathId path, Instant now);
+  // The local address changed under us (a NAT rebinding, or the application moved the socket)
+  // without probing: the active path keeps its state and CID, and something is sent at once so
+  // the peer learns the new address even if we only receive.
+  Status rebind(const SocketAddress& new_local, Instant now);
+  PathId active_path() const { return active_->id; }
+  std::vector<PathInfo> paths() const;
 
   // CIDs the endpoint must route to this connection. The endpoint drains added/retired ids after
   // each call into the connection.
@@ -147,14 +187,6 @@ class Connection {
     std::uint32_t pto_probes = 0;  // ack-eliciting probes owed after a PTO
   };
 
-  struct Path {
-    SocketAddress local;
-    SocketAddress peer;
-    bool validated = false;
-    std::uint64_t bytes_received = 0;  // before validation: anti-amplification credit
-    std::uint64_t bytes_sent = 0;
-    recovery::PathRecovery recovery;
-  };
 
   struct PendingClose {
     TransportError code = TransportError::kNoError;
@@ -164,11 +196,6 @@ class Connection {
     std::string reason;
   };
 
-  struct PeerCid {
-    std::uint64_t seq;
-    ConnectionId cid;
-    std::array<std::uint8_t, 16> reset_token;
-  };
 
   Connection(const ConnectionConfig& config, Side side, std::shared_ptr<tls::TlsContext> tls, Random& random,
              const SocketAddress& local, const SocketAddress& peer, Instant now);
@@ -210,7 +237,8 @@ class Connection {
   std::size_t write_frames(Level level, wire::Writer& w, std::uint64_t token, Instant now, bool& ack_eliciting,
                            bool& ack_needed, bool& ack_written);
   std::size_t build_close_datagram(MutBytes out, std::size_t limit);
-  std::size_t amplification_budget() const;
+  std::size_t build_probe_datagram(Path& path, Instant now, MutBytes out);
+  Path* path_needing_probe(Instant now);
 
   // Errors and closing.
   void close_with_error(const Error& e, Instant now);
@@ -223,6 +251,37 @@ class Connection {
   void qlog_lost(Instant now, const recovery::SentPacket& p);
   void qlog_metrics(Instant now);
   void qlog_parameters(Instant now, bool local, const wire::TransportParameters& tp);
+
+  // Paths and migration (migration.cc).
+  class PathLookup final : public recovery::PathRecoveryLookup {
+   public:
+    explicit PathLookup(Connection& c) : c_(c) {}
+    recovery::PathRecovery* find(PathId id) override;
+
+   private:
+    Connection& c_;
+  };
+  Path* find_path(PathId id);
+  Path* find_path(const SocketAddress& local, const SocketAddress& peer);
+  Path& add_path(const SocketAddress& local, const SocketAddress& peer, Instant now);
+  void remove_path(PathId id, bool retire_cid);
+  // A 1-RTT packet that decrypted arrived from a path we do not know: returns the new path, or
+  // nullptr when the packet must not create one (handshake not confirmed, no spare CID).
+  Path* on_new_path(const SocketAddress& local, const SocketAddress& peer, const ConnectionId& dcid, Instant now);
+  void on_packet_path(Path& path, const ConnectionId& dcid, bool probing_only, bool largest, Instant now);
+  void start_validation(Path& path, Instant now);
+  void on_path_response(const PathChallengeData& data, Instant now);
+  void on_path_timers(Instant now);
+  void fail_path(Path& path, Instant now);
+  void switch_active(Path& to, PathChangeReason reason, Instant now);
+  void abandon_path(Path& path);
+  Path* last_validated_path(const Path* except);
+  Status give_path_new_cid(Path& path);
+  void maybe_follow_preferred_address(Instant now);
+  void maybe_fail_over(Instant now);
+  Duration validation_timeout(const Path& path) const;
+  void qlog_tuple(Instant now, const Path& path, bool abandoned);
+  void qlog_migration(Instant now, std::string_view state, const Path& path);
 
   Level level_of(wire::PacketType t) const;
   static recovery::Space space_of(Level l) { return static_cast<recovery::Space>(l); }
@@ -243,8 +302,14 @@ class Connection {
   // Data is waiting for the pacer until then: poll_transmit sets it, next_timeout reports it.
   std::optional<Instant> pacing_wakeup_;
 
-  Path path_;
-  std::unique_ptr<recovery::SinglePathLookup> path_lookup_;
+  std::vector<std::unique_ptr<Path>> paths_;
+  Path* active_ = nullptr;
+  std::optional<PathId> fallback_;  // the validated path to go back to while active_ is validating
+  Path* rx_path_ = nullptr;         // path of the datagram being processed (nullptr: unknown yet)
+  SocketAddress rx_local_, rx_peer_;
+  std::size_t rx_size_ = 0;
+  PathId next_path_id_{0};
+  PathLookup path_lookup_{*this};
   std::unique_ptr<recovery::LossDetector> loss_;
   SentFrameLog sent_;
   std::unique_ptr<streams::StreamManager> streams_;
@@ -252,8 +317,8 @@ class Connection {
   ConnectionId original_dcid_;              // client's first DCID
   std::optional<ConnectionId> retry_scid_;
   ConnectionId initial_scid_;               // our SCID in the handshake
-  ConnectionId peer_cid_;                   // DCID we currently send with
-  std::vector<PeerCid> peer_cids_;          // spare CIDs from NEW_CONNECTION_ID
+  ConnectionId peer_cid_;                   // DCID of our long-header packets (the handshake's)
+  cid::PeerCidPool peer_cids_;
   std::unique_ptr<cid::LocalCidPool> local_cids_;
   std::deque<std::uint64_t> ncid_pending_;  // NEW_CONNECTION_ID sequence numbers to (re)send
   ConnectionId packet_dcid_;                // DCID of the packet whose frames are being processed
@@ -275,7 +340,6 @@ class Connection {
   bool received_handshake_packet_ = false;
   bool ping_pending_ = false;
   bool retry_received_ = false;
-  std::deque<std::array<std::uint8_t, 8>> path_responses_;
   std::deque<std::basic_string<std::uint8_t>> datagrams_out_;
   std::deque<Event> events_;
   ConnectionStats stats_;

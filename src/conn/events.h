@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "common/socket_address.h"
@@ -48,7 +49,41 @@ struct ConnectionClosed {
   std::string reason;
 };
 
+// Why the active path changed.
+enum class PathChangeReason : std::uint8_t {
+  kMigration,         // the application migrated (client) or the peer did, with a new CID
+  kNatRebinding,      // the peer's address changed under the same CID (a NAT rebinding)
+  kPreferredAddress,  // to the server's preferred address (RFC 9000 9.6)
+  kFailover,          // the active path stopped working; moved to another validated one
+  kFallback,          // the new path failed validation; back to the last validated one
+};
+std::string_view to_string(PathChangeReason r);
+
+// Path validation succeeded (RFC 9000 8.2.3): a PATH_RESPONSE echoed our challenge.
+struct PathValidated {
+  PathId path;
+  SocketAddress local;
+  SocketAddress peer;
+};
+// Path validation failed (no response before the timeout) or the path was abandoned for lack of
+// a CID; the path is gone.
+struct PathFailed {
+  PathId path;
+  SocketAddress local;
+  SocketAddress peer;
+};
+// The active path changed: packets now go from new_local to new_peer.
+struct PathChanged {
+  PathId path;
+  SocketAddress old_local;
+  SocketAddress old_peer;
+  SocketAddress new_local;
+  SocketAddress new_peer;
+  PathChangeReason reason = PathChangeReason::kMigration;
+};
+
 using Event = std::variant<HandshakeCompleted, HandshakeConfirmed, StreamOpened, StreamReadable, StreamWritable,
-                           StreamReset, StreamStopSending, DatagramReceived, NewTokenReceived, ConnectionClosed>;
+                           StreamReset, StreamStopSending, DatagramReceived, NewTokenReceived, ConnectionClosed,
+                           PathValidated, PathFailed, PathChanged>;
 
 }  // namespace roam::conn

@@ -88,7 +88,7 @@ void Connection::push_event(Event e) {
   if (qlog_) {
     if (const auto* c = std::get_if<ConnectionClosed>(&e)) {
       qlog::Event d;
-      d.field("owner", c->by_peer ? "remote" : "local");
+      d.field("initiator", c->by_peer ? "remote" : "local");
       if (c->application) {
         d.field("application_code", c->error_code);
       } else {
@@ -109,11 +109,11 @@ void Connection::start_qlog(Instant now) {
   if (!sink) return;
   qlog_ = std::make_unique<qlog::Writer>(std::move(sink), side_ == Side::kServer, original_dcid_.hex(), now);
   qlog::Event d;
-  d.field("ip_version", path_.local.is_ipv4() ? "ipv4" : "ipv6")
-      .field("src_ip", path_.local.ip_string())
-      .field("src_port", static_cast<std::uint64_t>(path_.local.port()))
-      .field("dst_ip", path_.peer.ip_string())
-      .field("dst_port", static_cast<std::uint64_t>(path_.peer.port()));
+  d.field("ip_version", active_->local.is_ipv4() ? "ipv4" : "ipv6")
+      .field("src_ip", active_->local.ip_string())
+      .field("src_port", static_cast<std::uint64_t>(active_->local.port()))
+      .field("dst_ip", active_->peer.ip_string())
+      .field("dst_port", static_cast<std::uint64_t>(active_->peer.port()));
   qlog_->emit(now, "connection_started", d.take());
   qlog_parameters(now, true, local_transport_params());
 }
@@ -121,7 +121,7 @@ void Connection::start_qlog(Instant now) {
 void Connection::qlog_parameters(Instant now, bool local, const wire::TransportParameters& tp) {
   if (!qlog_) return;
   qlog::Event d;
-  d.field("owner", local ? "local" : "remote")
+  d.field("initiator", local ? "local" : "remote")
       .field("max_idle_timeout", tp.max_idle_timeout_ms)
       .field("max_udp_payload_size", tp.max_udp_payload_size)
       .field("ack_delay_exponent", tp.ack_delay_exponent)
@@ -165,8 +165,8 @@ void Connection::qlog_lost(Instant now, const recovery::SentPacket& p) {
 
 void Connection::qlog_metrics(Instant now) {
   if (!qlog_) return;
-  const auto& rtt = path_.recovery.rtt();
-  const auto& cc = path_.recovery.cc();
+  const auto& rtt = active_->recovery->rtt();
+  const auto& cc = active_->recovery->cc();
   auto ms = [](Duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
   qlog::Event d;
   d.field("min_rtt", ms(rtt.min_rtt()))
@@ -176,6 +176,43 @@ void Connection::qlog_metrics(Instant now) {
       .field("congestion_window", static_cast<std::uint64_t>(cc.cwnd()))
       .field("bytes_in_flight", static_cast<std::uint64_t>(cc.bytes_in_flight()));
   qlog_->emit(now, "recovery_metrics_updated", d.take());
+}
+
+namespace {
+
+// TupleEndpointInfo (qlog QUIC events): the address and the CIDs used towards it.
+std::string tuple_endpoint(const SocketAddress& a, const ConnectionId* cid) {
+  qlog::Event e;
+  if (a.is_ipv4()) {
+    e.field("ip_v4", a.ip_string()).field("port_v4", static_cast<std::uint64_t>(a.port()));
+  } else {
+    e.field("ip_v6", a.ip_string()).field("port_v6", static_cast<std::uint64_t>(a.port()));
+  }
+  if (cid) e.raw("connection_ids", "[\"" + cid->hex() + "\"]");
+  return e.take();
+}
+
+}  // namespace
+
+void Connection::qlog_tuple(Instant now, const Path& path, bool abandoned) {
+  if (!qlog_) return;
+  qlog::Event d;
+  d.field("tuple_id", std::to_string(path.id.value));
+  if (!abandoned) {
+    d.raw("tuple_remote", tuple_endpoint(path.peer, &path.dcid))
+        .raw("tuple_local", tuple_endpoint(path.local, path.last_local_cid.empty() ? nullptr : &path.last_local_cid));
+  }
+  qlog_->emit(now, "tuple_assigned", d.take());
+}
+
+void Connection::qlog_migration(Instant now, std::string_view state, const Path& path) {
+  if (!qlog_) return;
+  qlog::Event d;
+  d.field("new", std::string(state))
+      .field("tuple_id", std::to_string(path.id.value))
+      .raw("tuple_remote", tuple_endpoint(path.peer, &path.dcid))
+      .raw("tuple_local", tuple_endpoint(path.local, nullptr));
+  qlog_->emit(now, "migration_state_updated", d.take());
 }
 
 }  // namespace roam::conn

@@ -21,7 +21,27 @@ void Connection::on_datagram(Datagram dg, Instant now) {
   now_hint_ = now;
   const std::size_t size = dg.data.size();
   stats_.bytes_received += size;
-  if (dg.peer == path_.peer) path_.bytes_received += size;
+  rx_path_ = find_path(dg.local, dg.peer);
+  rx_local_ = dg.local;
+  rx_peer_ = dg.peer;
+  rx_size_ = size;
+  if (rx_path_) {
+    rx_path_->bytes_received += size;
+  } else if (side_ == Side::kClient || !handshake_confirmed_) {
+    // A client only talks to addresses it chose; a server follows a new address only once the
+    // handshake is confirmed (RFC 9000 9). Unknown datagrams may still be a stateless reset.
+    if (side_ == Side::kClient && is_stateless_reset(dg.data)) {
+      ConnectionClosed ev;
+      ev.stateless_reset = true;
+      ev.by_peer = true;
+      ev.reason = "stateless reset";
+      push_event(std::move(ev));
+      state_ = State::kClosed;
+      return;
+    }
+    ++stats_.packets_dropped;
+    return;
+  }
   bool any_valid = false;
   std::size_t off = 0;
   while (off < dg.data.size()) {
@@ -51,7 +71,7 @@ void Connection::on_datagram(Datagram dg, Instant now) {
   idle_deadline_ = now + std::max(idle_timeout_, 3 * pto());
   if (state_ == State::kClosing) close_pending_send_ = true;  // answer with CONNECTION_CLOSE again
   // A server that was blocked by the amplification limit may send again.
-  if (!path_.validated) loss_->set_amplification_limited(amplification_budget() == 0, now);
+  if (!active_->validated()) loss_->set_amplification_limited(active_->amplification_budget() == 0, now);
 }
 
 void Connection::on_retry(const wire::PacketHeader& hdr, Bytes packet, Instant now) {
@@ -70,6 +90,8 @@ void Connection::on_retry(const wire::PacketHeader& hdr, Bytes packet, Instant n
   retry_received_ = true;
   retry_scid_ = hdr.scid;
   peer_cid_ = hdr.scid;
+  active_->dcid = peer_cid_;
+  peer_cids_.set_initial(peer_cid_);
   token_.assign(hdr.token.begin(), hdr.token.end());
   if (auto s = install_initial_keys(hdr.scid); !s) {
     close_with_error(s.error(), now);
@@ -77,7 +99,6 @@ void Connection::on_retry(const wire::PacketHeader& hdr, Bytes packet, Instant n
   }
   // Everything sent in Initial packets goes out again under the new keys (RFC 9002 6.3).
   for (const auto& p : loss_->on_retry(now)) {
-    if (p.in_flight) path_.recovery.cc().on_packet_discarded(p.bytes);
     on_packet_lost(p, Level::kInitial);
   }
 }
@@ -85,11 +106,7 @@ void Connection::on_retry(const wire::PacketHeader& hdr, Bytes packet, Instant n
 bool Connection::is_stateless_reset(Bytes datagram) const {
   // RFC 9000 10.3.1: the last 16 bytes of a datagram that could not be processed.
   if (datagram.size() < 21) return false;
-  Bytes tail = datagram.last(16);
-  for (const auto& pc : peer_cids_) {
-    if (std::equal(tail.begin(), tail.end(), pc.reset_token.begin())) return true;
-  }
-  return false;
+  return peer_cids_.matches_reset_token(datagram.last(16));
 }
 
 void Connection::process_packet(const wire::PacketHeader& hdr, MutBytes packet, Instant now, bool& any_valid) {
@@ -119,9 +136,11 @@ void Connection::process_packet(const wire::PacketHeader& hdr, MutBytes packet, 
     if (!received_handshake_packet_ && spaces_[0].acks.empty() && level == Level::kInitial) {
       if (qlog_ && hdr.scid != peer_cid_) {
         qlog_->emit(now, "connection_id_updated",
-                    qlog::Event().field("owner", "remote").field("old", peer_cid_.hex()).field("new", hdr.scid.hex()).take());
+                    qlog::Event().field("initiator", "remote").field("old", peer_cid_.hex()).field("new", hdr.scid.hex()).take());
       }
       peer_cid_ = hdr.scid;
+      active_->dcid = peer_cid_;
+      peer_cids_.set_initial(peer_cid_);
     } else if (hdr.scid != peer_cid_ && !handshake_confirmed_) {
       ++stats_.packets_dropped;
       return;
@@ -181,13 +200,23 @@ void Connection::process_packet(const wire::PacketHeader& hdr, MutBytes packet, 
     if (app_keys_->read_generation() != generation) prev_read_keys_discard_at_ = now + 3 * pto();
   }
   if (sp.acks.contains(uh->packet_number)) {
-    ++stats_.packets_dropped;  // duplicate
+    ++stats_.packets_dropped;  // duplicate (a replay from another address moves nothing)
     return;
   }
+  if (!rx_path_) {
+    // Only 1-RTT packets get here from an unknown address (see on_datagram).
+    if (level != Level::kApplication) {
+      ++stats_.packets_dropped;
+      return;
+    }
+    rx_path_ = on_new_path(rx_local_, rx_peer_, hdr.dcid, now);
+    if (rx_path_) rx_path_->bytes_received += rx_size_;
+  }
+  const bool largest_so_far = !largest || uh->packet_number > *largest;
   // Server: a Handshake packet proves the client's address and ends the Initial space (RFC 9001 4.9.1).
   if (side_ == Side::kServer && level == Level::kHandshake && !received_handshake_packet_) {
     received_handshake_packet_ = true;
-    path_.validated = true;
+    active_->validation = PathValidation::kValidated;
     loss_->set_amplification_limited(false, now);
     discard_space(Level::kInitial);
   }
@@ -202,6 +231,7 @@ void Connection::process_packet(const wire::PacketHeader& hdr, MutBytes packet, 
   }
   if (state_ == State::kDraining || state_ == State::kClosed) return;
   if (!sp.discarded) sp.acks.on_packet_received(uh->packet_number, ack_eliciting, now);
+  if (rx_path_ && level == Level::kApplication) on_packet_path(*rx_path_, hdr.dcid, probing_only, largest_so_far, now);
   if (auto s = drive_tls(); !s) close_with_error(s.error(), now);
 }
 
@@ -254,10 +284,13 @@ Status Connection::process_frames(Level level, wire::PacketType pt, Bytes payloa
           } else if constexpr (std::is_same_v<T, wire::RetireConnectionIdFrame>) {
             return on_retire_connection_id(f);
           } else if constexpr (std::is_same_v<T, wire::PathChallengeFrame>) {
-            if (path_responses_.size() < 8) path_responses_.push_back(f.data);
+            // Answered on the path it arrived on (8.2.2); a datagram from an address we cannot
+            // answer (no CID for it) gets no response.
+            if (rx_path_ && rx_path_->responses.size() < 4) rx_path_->responses.push_back(f.data);
             return {};
           } else if constexpr (std::is_same_v<T, wire::PathResponseFrame>) {
-            return {};  // roam sends no PATH_CHALLENGE yet; an unsolicited response is ignored
+            on_path_response(f.data, now);
+            return {};
           } else if constexpr (std::is_same_v<T, wire::ConnectionCloseFrame>) {
             on_connection_close(f, now);
             return {};
@@ -300,20 +333,20 @@ Status Connection::on_new_connection_id(const wire::NewConnectionIdFrame& f) {
     return Error{TransportError::kProtocolViolation, "NEW_CONNECTION_ID with zero-length CIDs",
                  wire::frame_type::kNewConnectionId};
   }
-  for (const auto& pc : peer_cids_) {
-    if (pc.seq == f.seq) {
-      if (pc.cid != f.cid || pc.reset_token != f.reset_token) {
-        return Error{TransportError::kProtocolViolation, "CID sequence number reused",
-                     wire::frame_type::kNewConnectionId};
-      }
-      return {};
+  auto retired = peer_cids_.on_new_connection_id(f.seq, f.retire_prior_to, f.cid, f.reset_token);
+  if (!retired) return retired.error();
+  // Paths whose CID the peer asked us to retire move to fresh ones (5.1.2); a path left without
+  // any is dropped, unless it is the active one (the peer must give us a replacement first).
+  for (std::uint64_t seq : *retired) {
+    std::vector<PathId> orphans;
+    for (auto& p : paths_) {
+      if (p->dcid_seq != seq) continue;
+      if (!give_path_new_cid(*p)) orphans.push_back(p->id);
+    }
+    for (PathId id : orphans) {
+      if (Path* p = find_path(id); p && p != active_) remove_path(id, false);
     }
   }
-  if (peer_cids_.size() >= config_.active_connection_id_limit) {
-    return Error{TransportError::kConnectionIdLimitError, "too many connection IDs",
-                 wire::frame_type::kNewConnectionId};
-  }
-  peer_cids_.push_back(PeerCid{f.seq, f.cid, f.reset_token});
   return {};
 }
 
@@ -360,27 +393,17 @@ Status Connection::on_ack_frame(Level level, const wire::AckFrame& ack, Instant 
 }
 
 void Connection::handle_recovery_result(const recovery::AckOutcome& out, Level level, Instant now) {
-  (void)level;
-  if (out.rtt_sample) {
-    path_.recovery.rtt().on_sample(now, out.rtt_sample->latest_rtt, out.rtt_sample->ack_delay,
-                                   handshake_confirmed_, peer_max_ack_delay_);
-  }
+  // The loss detector already updated RTT, congestion controllers and in-flight bytes of the
+  // paths concerned; what is left is the frames those packets carried.
   for (const auto& p : out.acked) on_packet_acked(p, level);
   for (const auto& p : out.lost) {
     qlog_lost(now, p);
     on_packet_lost(p, level);
   }
   stats_.packets_lost += out.lost.size();
-  auto& cc = path_.recovery.cc();
-  if (!out.acked.empty()) cc.on_packets_acked(out.acked, now, path_.recovery.rtt());
-  if (!out.lost.empty()) {
-    cc.on_packets_lost(out.lost, now);
-    cc.on_congestion_event(out.lost.back().time_sent, now);
-  }
-  if (out.ecn_ce_increased && !out.acked.empty()) cc.on_ecn_ce(out.acked.front().time_sent, now);
-  if (out.persistent_congestion) cc.on_persistent_congestion(now);
-  path_.recovery.pacer().update_rate(now, cc.cwnd(), path_.recovery.rtt().smoothed_rtt());
-  streams_->set_rtt_hint(path_.recovery.rtt().smoothed_rtt());
+  auto& rec = *active_->recovery;
+  rec.pacer().update_rate(now, rec.cc().cwnd(), rec.rtt().smoothed_rtt());
+  streams_->set_rtt_hint(rec.rtt().smoothed_rtt());
   if (out.rtt_sample || !out.lost.empty()) qlog_metrics(now);
 }
 
@@ -431,6 +454,9 @@ void Connection::on_packet_lost(const recovery::SentPacket& p, Level level) {
         break;
       case SentFrame::Kind::kNewConnectionId:
         if (local_cids_->is_active(f.a)) ncid_pending_.push_back(f.a);
+        break;
+      case SentFrame::Kind::kRetireConnectionId:
+        peer_cids_.requeue_retire(f.a);
         break;
       default:
         break;  // ACK, PING and PATH_RESPONSE are never retransmitted as such

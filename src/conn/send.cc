@@ -15,12 +15,6 @@ constexpr std::size_t kMinInitialDatagram = 1200;
 constexpr std::size_t kCloseReasonMax = 64;
 }  // namespace
 
-std::size_t Connection::amplification_budget() const {
-  if (path_.validated) return SIZE_MAX;
-  const std::uint64_t cap = 3 * path_.bytes_received;
-  return cap > path_.bytes_sent ? static_cast<std::size_t>(cap - path_.bytes_sent) : 0;
-}
-
 bool Connection::ack_due(Level level, Instant now) const {
   const auto& sp = spaces_[static_cast<std::size_t>(level)];
   if (sp.discarded || !sp.acks.has_unacked_eliciting()) return false;
@@ -41,10 +35,11 @@ bool Connection::has_data_to_send(Level level, Instant now) const {
   if (ack_due(level, now) || sp.pto_probes > 0 || sp.crypto.has_pending()) return true;
   if (level != Level::kApplication) return false;
   if (!handshake_complete_ && side_ == Side::kClient) return false;
-  const bool cwnd_ok = path_.recovery.cc().can_send(config_.max_datagram_size);
-  if (!path_responses_.empty() || ping_pending_) return true;
+  const bool cwnd_ok = active_->recovery->cc().can_send(config_.max_datagram_size);
+  if (ping_pending_) return true;
   if (!cwnd_ok) return false;
-  return handshake_done_pending_ || !ncid_pending_.empty() || streams_->has_control_frames() ||
+  return handshake_done_pending_ || !ncid_pending_.empty() || peer_cids_.has_retire_pending() ||
+         streams_->has_control_frames() ||
          streams_->has_stream_data() || !datagrams_out_.empty();
 }
 
@@ -52,8 +47,8 @@ std::optional<Transmit> Connection::poll_transmit(Instant now, MutBytes buf, std
   if (state_ == State::kClosed || state_ == State::kDraining) return std::nullopt;
   now_hint_ = now;
   Transmit t;
-  t.local = path_.local;
-  t.peer = path_.peer;
+  t.local = active_->local;
+  t.peer = active_->peer;
   if (state_ == State::kClosing) {
     if (!close_pending_send_) return std::nullopt;
     close_pending_send_ = false;
@@ -62,16 +57,27 @@ std::optional<Transmit> Connection::poll_transmit(Instant now, MutBytes buf, std
     t.size = t.segment_size = n;
     return t;
   }
+  // Path validation first: PATH_CHALLENGE and PATH_RESPONSE datagrams, one per call, on the path
+  // they belong to (RFC 9000 8.2); they are neither paced nor held by the congestion window.
+  if (Path* p = path_needing_probe(now)) {
+    const std::size_t n = build_probe_datagram(*p, now, buf);
+    if (n > 0) {
+      t.local = p->local;
+      t.peer = p->peer;
+      t.size = t.segment_size = n;
+      return t;
+    }
+  }
   // Pacing: ack-only datagrams are not paced, but everything we build here may carry data.
   pacing_wakeup_.reset();
-  if (auto when = path_.recovery.next_send_time(now, config_.max_datagram_size); when && *when > now) {
+  if (auto when = active_->recovery->next_send_time(now, config_.max_datagram_size); when && *when > now) {
     // Still send ACKs and probes that are due; data waits for the pacer, which needs a timer:
     // nothing else may wake the caller before the next ACK arrives.
     bool urgent = false;
     bool pending = false;
     for (std::size_t i = 0; i < kLevels; ++i) {
       const auto lvl = static_cast<Level>(i);
-      urgent = urgent || ack_due(lvl, now) || spaces_[i].pto_probes > 0 || !path_responses_.empty();
+      urgent = urgent || ack_due(lvl, now) || spaces_[i].pto_probes > 0;
       pending = pending || has_data_to_send(lvl, now);
     }
     if (pending) pacing_wakeup_ = *when;
@@ -82,20 +88,20 @@ std::optional<Transmit> Connection::poll_transmit(Instant now, MutBytes buf, std
   std::size_t count = 0;
   while (count < max_datagrams) {
     std::size_t limit = std::min(config_.max_datagram_size, buf.size() - off);
-    limit = std::min(limit, amplification_budget());
+    limit = std::min(limit, active_->amplification_budget());
     if (t.segment_size) limit = std::min(limit, t.segment_size);
     if (limit < 64) break;
     bool eliciting = false;
     const std::size_t n = build_datagram(now, buf.subspan(off, limit), limit, eliciting);
     if (n == 0) break;
-    path_.bytes_sent += n;
+    active_->bytes_sent += n;
     stats_.bytes_sent += n;
     if (count == 0) t.segment_size = n;
     off += n;
     ++count;
     if (n < t.segment_size) break;  // a short datagram ends a GSO batch
   }
-  if (!path_.validated) loss_->set_amplification_limited(amplification_budget() < 64, now);
+  if (!active_->validated()) loss_->set_amplification_limited(active_->amplification_budget() < 64, now);
   if (count == 0) return std::nullopt;
   t.size = off;
   if (count == 1) t.segment_size = off;
@@ -150,7 +156,9 @@ std::size_t Connection::build_packet(Level level, Instant now, MutBytes out, std
     pn_offset = lho.pn_offset;
     length_offset = lho.length_offset;
   } else {
-    if (!wire::write_short_header(w, peer_cid_, app_keys_->key_phase(), false, truncated, pn_len, pn_offset)) return 0;
+    if (!wire::write_short_header(w, active_->dcid, app_keys_->key_phase(), false, truncated, pn_len, pn_offset)) {
+      return 0;
+    }
   }
   const std::size_t header_len = w.size();
   if (out.size() < header_len + kTagLen + 4) return 0;
@@ -192,10 +200,9 @@ std::size_t Connection::build_packet(Level level, Instant now, MutBytes out, std
   rec.bytes = static_cast<std::uint32_t>(size);
   rec.ack_eliciting = ack_eliciting;
   rec.in_flight = in_flight;
-  rec.path = PathId{0};
+  rec.path = active_->id;
   rec.token = token;
-  (void)loss_->on_packet_sent(space_of(level), rec);
-  if (in_flight) path_.recovery.on_packet_sent(now, size);
+  (void)loss_->on_packet_sent(space_of(level), rec);  // charges the path's window and pacer
   if (ack_eliciting && sp.pto_probes > 0) --sp.pto_probes;
   // Client: the first Handshake packet sent ends the Initial space (RFC 9001 4.9.1).
   if (side_ == Side::kClient && level == Level::kHandshake) discard_space(Level::kInitial);
@@ -227,11 +234,6 @@ std::size_t Connection::write_frames(Level level, wire::Writer& w, std::uint64_t
   }
   auto remaining = [&w]() { return w.remaining(); };
   if (level == Level::kApplication) {
-    while (!path_responses_.empty() && remaining() >= 9) {
-      wire::encode_frame(w, wire::PathResponseFrame{path_responses_.front()});
-      path_responses_.pop_front();
-      ack_eliciting = true;
-    }
     if (handshake_done_pending_ && side_ == Side::kServer && remaining() >= 1) {
       wire::encode_frame(w, wire::HandshakeDoneFrame{});
       sent_.add(token, SentFrame{SentFrame::Kind::kHandshakeDone, 0, false, 0, 0, 0, {}});
@@ -250,6 +252,12 @@ std::size_t Connection::write_frames(Level level, wire::Writer& w, std::uint64_t
       sent_.add(token, SentFrame{SentFrame::Kind::kNewConnectionId, 0, false, 0, seq, 0, {}});
       ack_eliciting = true;
     }
+    while (peer_cids_.has_retire_pending() && remaining() >= 9) {
+      const std::uint64_t seq = peer_cids_.pop_retire();
+      wire::encode_frame(w, wire::RetireConnectionIdFrame{seq});
+      sent_.add(token, SentFrame{SentFrame::Kind::kRetireConnectionId, 0, false, 0, seq, 0, {}});
+      ack_eliciting = true;
+    }
   }
   // CRYPTO data (handshake messages, and post-handshake NewSessionTicket at 1-RTT).
   while (sp.crypto.has_pending() && remaining() > 16) {
@@ -264,7 +272,7 @@ std::size_t Connection::write_frames(Level level, wire::Writer& w, std::uint64_t
   }
   if (level == Level::kApplication && (handshake_complete_ || side_ == Side::kServer)) {
     const bool probe = sp.pto_probes > 0;
-    const bool cwnd_ok = probe || path_.recovery.cc().can_send(config_.max_datagram_size);
+    const bool cwnd_ok = probe || active_->recovery->cc().can_send(config_.max_datagram_size);
     if (cwnd_ok) {
       while (streams_->has_control_frames() && remaining() > 0) {
         auto cf = streams_->pop_control_frame(remaining(), now);
@@ -373,7 +381,7 @@ std::size_t Connection::build_close_datagram(MutBytes out, std::size_t limit) {
       }
       pn_offset = lho.pn_offset;
       length_offset = lho.length_offset;
-    } else if (!wire::write_short_header(w, peer_cid_, app_keys_->key_phase(), false, pn & 0xffffffff, pn_len,
+    } else if (!wire::write_short_header(w, active_->dcid, app_keys_->key_phase(), false, pn & 0xffffffff, pn_len,
                                          pn_offset)) {
       continue;
     }
@@ -394,6 +402,75 @@ std::size_t Connection::build_close_datagram(MutBytes out, std::size_t limit) {
     if (handshake_confirmed_) break;  // 1-RTT alone suffices once the handshake is confirmed
   }
   return off;
+}
+
+Path* Connection::path_needing_probe(Instant now) {
+  (void)now;
+  if (!app_keys_ || !handshake_complete_) return nullptr;
+  for (auto& p : paths_) {
+    if ((p->challenge_due || !p->responses.empty()) && p->amplification_budget() >= 64) return p.get();
+  }
+  return nullptr;
+}
+
+std::size_t Connection::build_probe_datagram(Path& path, Instant now, MutBytes out) {
+  // One 1-RTT packet with PATH_CHALLENGE and/or PATH_RESPONSE, sent with the path's own CID and
+  // expanded to 1200 bytes unless the path's anti-amplification budget forbids it (8.2.1, 8.2.2).
+  auto& sp = spaces_[static_cast<std::size_t>(Level::kApplication)];
+  const std::size_t limit = std::min({out.size(), config_.max_datagram_size, path.amplification_budget()});
+  if (limit < 64) return 0;
+  const std::uint64_t pn = sp.next_pn;
+  const auto largest_acked = loss_->largest_acked(recovery::Space::kApplication);
+  const std::size_t pn_len = wire::packet_number_length(pn, largest_acked.value_or(0), largest_acked.has_value());
+  const std::uint64_t truncated = pn & ((std::uint64_t{1} << (8 * pn_len)) - 1);
+  MutBytes pkt = out.first(limit);
+  wire::Writer w(pkt);
+  std::size_t pn_offset = 0;
+  if (!wire::write_short_header(w, path.dcid, app_keys_->key_phase(), false, truncated, pn_len, pn_offset)) return 0;
+  const std::size_t header_len = w.size();
+  wire::Writer pw(pkt.subspan(header_len, pkt.size() - header_len - kTagLen));
+  bool challenged = false;
+  if (path.challenge_due) {
+    PathChallengeData data{};
+    random_.fill(MutBytes(data.data(), data.size()));
+    wire::encode_frame(pw, wire::PathChallengeFrame{data});
+    path.challenges.push_back(data);
+    if (path.challenges.size() > 4) path.challenges.pop_front();
+    path.challenge_due = false;
+    ++path.challenges_sent;
+    // The next challenge if this one goes unanswered: the active path's PTO, doubling.
+    const Duration base = std::max(pto(), std::chrono::duration_cast<Duration>(std::chrono::milliseconds(10)));
+    path.next_challenge_at = now + base * (1u << std::min(path.challenges_sent - 1, 5u));
+    challenged = true;
+  }
+  while (!path.responses.empty() && pw.remaining() >= 9) {
+    wire::encode_frame(pw, wire::PathResponseFrame{path.responses.front()});
+    path.responses.pop_front();
+  }
+  const std::size_t target = std::min<std::size_t>(kMinInitialDatagram, pkt.size());
+  if (header_len + pw.size() + kTagLen < target) pw.write_zeros(target - header_len - pw.size() - kTagLen);
+  const std::size_t payload_len = pw.size();
+  qlog_packet(now, true, Level::kApplication, pn, header_len + payload_len + kTagLen,
+              Bytes(pkt.data() + header_len, payload_len));
+  const std::size_t size = crypto::seal_packet(app_keys_->write_keys(), pkt, pn_offset, pn_len, pn, payload_len);
+  if (size == 0) return 0;
+  ++sp.next_pn;
+  ++stats_.packets_sent;
+  stats_.bytes_sent += size;
+  path.bytes_sent += size;
+  app_keys_->on_packet_sent(pn);
+  recovery::SentPacket rec;
+  rec.pn = pn;
+  rec.time_sent = now;
+  rec.bytes = static_cast<std::uint32_t>(size);
+  rec.ack_eliciting = true;
+  rec.in_flight = true;
+  rec.path = path.id;
+  rec.token = sent_.begin();
+  sent_.settle(rec.token);  // nothing in it is retransmitted: the validation timer sends anew
+  (void)loss_->on_packet_sent(recovery::Space::kApplication, rec);
+  if (challenged) qlog_tuple(now, path, false);
+  return size;
 }
 
 }  // namespace roam::conn

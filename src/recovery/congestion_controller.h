@@ -67,6 +67,10 @@ class CongestionController {
   // Back to the initial state for a new path (RFC 9000 9.4). Bytes in flight are kept: those
   // packets are still tracked and will be acked, lost or discarded.
   virtual void reset() = 0;
+  // A copy of this controller's window and state with nothing in flight, for a path that
+  // inherits it (a NAT rebinding, RFC 9000 9.4): packets sent on the old path stay with the old
+  // controller, so their fate does not disturb the new path's accounting.
+  virtual std::unique_ptr<CongestionController> clone_without_flight() const = 0;
 
   virtual std::size_t cwnd() const = 0;
   virtual std::size_t ssthresh() const = 0;  // kInfiniteWindow until the first congestion event

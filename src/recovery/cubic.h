@@ -29,6 +29,11 @@ class Cubic final : public LossBasedController {
 
   double w_max() const { return w_max_; }          // bytes
   double k() const { return k_; }                  // seconds
+  std::unique_ptr<CongestionController> clone_without_flight() const override {
+    auto c = std::make_unique<Cubic>(*this);
+    c->clear_flight();
+    return c;
+  }
   double w_est() const { return w_est_; }          // bytes, Reno-friendly estimate
   std::optional<Instant> epoch_start() const { return epoch_start_; }
 

@@ -47,6 +47,7 @@ class LossBasedController : public CongestionController {
   virtual void on_app_limited_period(Duration /*length*/) {}
   // reset() was called; subclass state back to initial.
   virtual void on_reset() {}
+  void clear_flight() { bytes_in_flight_ = 0; }
 
   std::size_t cwnd_;
   std::size_t ssthresh_ = kInfiniteWindow;

@@ -10,6 +10,11 @@ class NewReno final : public LossBasedController {
  public:
   explicit NewReno(const CongestionConfig& config = {}) : LossBasedController(config) {}
   CongestionAlgorithm algorithm() const override { return CongestionAlgorithm::kNewReno; }
+  std::unique_ptr<CongestionController> clone_without_flight() const override {
+    auto c = std::make_unique<NewReno>(*this);
+    c->clear_flight();
+    return c;
+  }
 
  private:
   void grow_in_avoidance(const SentPacket& packet, Instant now, const RttEstimator& rtt) override;

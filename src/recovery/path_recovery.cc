@@ -29,4 +29,8 @@ void PathRecovery::reset() {
   pacer_.reset();
 }
 
+std::unique_ptr<PathRecovery> PathRecovery::inherit() const {
+  return std::make_unique<PathRecovery>(rtt_, cc_->clone_without_flight(), pacer_);
+}
+
 }  // namespace roam::recovery

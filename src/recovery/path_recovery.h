@@ -16,6 +16,8 @@ namespace roam::recovery {
 class PathRecovery {
  public:
   explicit PathRecovery(const RecoveryConfig& config = {});
+  PathRecovery(const RttEstimator& rtt, std::unique_ptr<CongestionController> cc, const Pacer& pacer)
+      : rtt_(rtt), cc_(std::move(cc)), pacer_(pacer) {}
 
   RttEstimator& rtt() { return rtt_; }
   const RttEstimator& rtt() const { return rtt_; }
@@ -35,6 +37,9 @@ class PathRecovery {
   void set_max_datagram_size(std::size_t bytes);
   // RFC 9000 9.4: a new path starts from the initial RTT and congestion state.
   void reset();
+  // The same RTT estimate, window and pacing rate with nothing in flight, for a path that
+  // replaces this one after a port-only change (RFC 9000 9.4 lets it keep them).
+  std::unique_ptr<PathRecovery> inherit() const;
 
  private:
   RttEstimator rtt_;
