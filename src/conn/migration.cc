@@ -42,6 +42,10 @@ Path* Connection::find_path(const SocketAddress& local, const SocketAddress& pee
   for (auto& p : paths_) {
     if (p->local == local && p->peer == peer) return p.get();
   }
+  // A socket bound to the wildcard address: datagrams name the real local address (PKTINFO).
+  for (auto& p : paths_) {
+    if (p->peer == peer && p->local.is_unspecified() && p->local.port() == local.port()) return p.get();
+  }
   return nullptr;
 }
 
