@@ -161,6 +161,9 @@ class Connection {
   // the peer learns the new address even if we only receive.
   Status rebind(const SocketAddress& new_local, Instant now);
   PathId active_path() const { return active_->id; }
+  // The latest path changes (also raised as PathChanged events), for observers that do not own
+  // the event queue: those after the first `seen` of stats().migrations (at most 16 are kept).
+  std::vector<PathChanged> path_changes_since(std::uint64_t seen) const;
   std::vector<PathInfo> paths() const;
 
   // CIDs the endpoint must route to this connection. The endpoint drains added/retired ids after
@@ -304,6 +307,7 @@ class Connection {
 
   std::vector<std::unique_ptr<Path>> paths_;
   Path* active_ = nullptr;
+  std::deque<PathChanged> recent_path_changes_;  // the last 16, numbered up to stats_.migrations
   std::optional<PathId> fallback_;  // the validated path to go back to while active_ is validating
   Path* rx_path_ = nullptr;         // path of the datagram being processed (nullptr: unknown yet)
   SocketAddress rx_local_, rx_peer_;

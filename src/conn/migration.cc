@@ -49,6 +49,14 @@ Path* Connection::find_path(const SocketAddress& local, const SocketAddress& pee
   return nullptr;
 }
 
+std::vector<PathChanged> Connection::path_changes_since(std::uint64_t seen) const {
+  const std::uint64_t total = stats_.migrations;
+  const std::uint64_t kept = recent_path_changes_.size();
+  const std::uint64_t skip = seen + kept >= total ? kept - (total - std::min(seen, total)) : 0;
+  return std::vector<PathChanged>(recent_path_changes_.begin() + static_cast<std::ptrdiff_t>(skip),
+                                  recent_path_changes_.end());
+}
+
 std::vector<PathInfo> Connection::paths() const {
   std::vector<PathInfo> out;
   for (const auto& p : paths_) {
@@ -197,7 +205,10 @@ void Connection::switch_active(Path& to, PathChangeReason reason, Instant now) {
   active_ = &to;
   ++stats_.migrations;
   if (reason == PathChangeReason::kNatRebinding) ++stats_.nat_rebindings;
-  push_event(PathChanged{to.id, from.local, from.peer, to.local, to.peer, reason});
+  const PathChanged change{to.id, from.local, from.peer, to.local, to.peer, reason};
+  push_event(change);
+  recent_path_changes_.push_back(change);
+  if (recent_path_changes_.size() > 16) recent_path_changes_.pop_front();
   qlog_migration(now, "migration_started", to);
   if (to.validated()) {
     qlog_migration(now, "migration_complete", to);
@@ -311,6 +322,7 @@ Result<PathId> Connection::probe_path(const SocketAddress& local, Instant now, s
   Path& p = add_path(local, to, now);
   p.dcid = pc->cid;
   p.dcid_seq = pc->seq;
+  p.amplification_limited = false;  // our own new address; the server's was validated or is its choice
   if (local.same_ip(active_->local) && to.same_ip(active_->peer)) p.recovery = active_->recovery->inherit();
   start_validation(p, now);
   qlog_tuple(now, p, false);

@@ -34,8 +34,11 @@ struct Path {
   // Anti-amplification (RFC 9000 8.1, 9.3): until validated, at most 3x the bytes received.
   std::uint64_t bytes_received = 0;
   std::uint64_t bytes_sent = 0;
+  // Only a peer address we have not validated is limited: a client probing from a new address of
+  // its own, towards a server it knows, is not (the limit protects the peer's address's owner).
+  bool amplification_limited = true;
   std::size_t amplification_budget() const {
-    if (validated()) return SIZE_MAX;
+    if (validated() || !amplification_limited) return SIZE_MAX;
     const std::uint64_t cap = 3 * bytes_received;
     return cap > bytes_sent ? static_cast<std::size_t>(cap - bytes_sent) : 0;
   }
