@@ -16,6 +16,7 @@
 #include "driver.h"
 #include "qlog_dir.h"
 #include "hq.h"
+#include "migration_control.h"
 #include "output.h"
 #include "perf.h"
 #include "progress.h"
@@ -52,6 +53,10 @@ struct Options {
   bool quiet = false;
   double timeout_s = 10;
   double max_time_s = 0;
+  // Connection migration (roam's reason to exist): see migration_control.h.
+  std::string migrate_after, migrate_to, rebind_after;
+  bool migrate_now = false;
+  bool follow_network = false;
 };
 
 // The servers to connect to, in the order the user named them, each with its URLs.
@@ -124,6 +129,18 @@ int main(int argc, char** argv) {
   app.add_option("--max-time", o.max_time_s, "give up when everything has not finished after S seconds (0: never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_option("--migrate-after", o.migrate_after,
+                 "migrate to another local address after DURATION (e.g. 2s, 300ms): probe, then switch")
+      ->type_name("DURATION");
+  app.add_option("--migrate-to", o.migrate_to, "local ADDRESS:PORT for --migrate-after (default: same IP, new port)")
+      ->type_name("ADDR:PORT");
+  app.add_flag("--migrate-now", o.migrate_now,
+               "with --migrate-after: switch at once and validate in parallel (the old interface is gone)");
+  app.add_option("--rebind-after", o.rebind_after,
+                 "simulate a NAT rebinding after DURATION: new local port, same CID, no probing")
+      ->type_name("DURATION");
+  app.add_flag("--follow-network", o.follow_network,
+               "watch addresses and routes (rtnetlink) and move the connection when the network changes");
   app.add_flag("-q,--quiet", o.quiet, "no progress bar and no summary; errors only");
   if (auto rc = apps::parse_command_line(app, argc, argv)) return *rc;
 
@@ -182,6 +199,27 @@ int main(int argc, char** argv) {
     if (!b) return usage_error("--bind wants ADDRESS:PORT, got '" + o.bind + "'");
     local = *b;
   }
+  apps::MigrationOptions mig;
+  if (!o.migrate_after.empty() && !(mig.migrate_after = apps::parse_duration(o.migrate_after))) {
+    return usage_error("--migrate-after wants a duration like 2s or 300ms, got '" + o.migrate_after + "'");
+  }
+  if (!o.rebind_after.empty() && !(mig.rebind_after = apps::parse_duration(o.rebind_after))) {
+    return usage_error("--rebind-after wants a duration like 2s or 300ms, got '" + o.rebind_after + "'");
+  }
+  if (!o.migrate_to.empty()) {
+    if (o.migrate_after.empty()) return usage_error("--migrate-to goes with --migrate-after");
+    if (!(mig.migrate_to = SocketAddress::parse(o.migrate_to))) {
+      return usage_error("--migrate-to wants ADDRESS:PORT, got '" + o.migrate_to + "'");
+    }
+  }
+  if (o.migrate_now && o.migrate_after.empty()) return usage_error("--migrate-now goes with --migrate-after");
+  mig.migrate_now = o.migrate_now;
+  mig.follow_network = o.follow_network;
+  if (mig.any() && targets.size() > 1) return usage_error("migration options take URLs of one server");
+  if (o.follow_network && o.bind.empty()) {
+    // Bind to the address the kernel uses towards the server, so a change of it can be seen.
+    if (auto r = io::NetMonitor::default_route_source(peers.front())) local = r->source.with_port(0);
+  }
   if (hq && *dl_opt) {
     std::error_code ec;
     fs::create_directories(o.download_dir, ec);
@@ -209,6 +247,8 @@ int main(int argc, char** argv) {
   auto driver = apps::Driver::create(local, ec, *ctx);
   if (!driver) return kExitFailed;
   auto& ep = driver->endpoint();
+  apps::MigrationControl migration(mig, *driver, stderr, o.quiet);
+  if (!migration.start(peers.front())) return kExitFailed;
 
   // One connection per server, one exchange per URL.
   const bool payload_to_stdout = hq && !*dl_opt && (o.output.empty() || o.output == "-");
@@ -263,6 +303,7 @@ int main(int argc, char** argv) {
       done += cc.finished_count();
       count += cc.count();
     }
+    if (mig.any()) migration.tick(ep.connection(conns.front().handle()), start, now);
     if (show_progress) {
       bar.update(now, bytes, expected_known ? std::optional<std::uint64_t>(expected) : std::nullopt, done, count);
     }
@@ -291,6 +332,10 @@ int main(int argc, char** argv) {
     rtt_ms_total += std::chrono::duration<double, std::milli>(cc.stats().smoothed_rtt).count();
     if (cc.transfer_start() && (!first || *cc.transfer_start() < *first)) first = cc.transfer_start();
     if (cc.transfer_end() && (!last || *cc.transfer_end() > *last)) last = cc.transfer_end();
+  }
+  for (const auto& e : migration.errors()) {
+    std::fprintf(stderr, "error: %s\n", e.c_str());
+    rc = kExitFailed;
   }
   if (interrupted) {
     std::fprintf(stderr, "error: interrupted\n");

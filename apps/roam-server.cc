@@ -22,6 +22,7 @@ namespace {
 struct ConnectionState {
   std::string peer;
   std::unique_ptr<apps::ServerProtocol> protocol;  // set once the handshake chose an ALPN
+  std::uint64_t path_changes_seen = 0;
 };
 
 void print_closed(const ConnectionState& st, const conn::Connection& c) {
@@ -32,6 +33,15 @@ void print_closed(const ConnectionState& st, const conn::Connection& c) {
               static_cast<unsigned long long>(p ? p->bytes_sent() : 0),
               static_cast<unsigned long long>(stats.packets_lost), c.alpn().empty() ? "none" : c.alpn().c_str(),
               static_cast<unsigned long long>(p ? p->refused() : 0));
+  if (stats.paths_probed > 0 || stats.migrations > 0) {
+    std::printf("  paths: %llu probed, %llu validated, %llu failed; %llu migrations (%llu NAT rebindings); "
+                "CIDs: %llu issued, %llu retired by the peer, %llu of the peer's retired\n",
+                static_cast<unsigned long long>(stats.paths_probed), static_cast<unsigned long long>(stats.paths_validated),
+                static_cast<unsigned long long>(stats.paths_failed), static_cast<unsigned long long>(stats.migrations),
+                static_cast<unsigned long long>(stats.nat_rebindings), static_cast<unsigned long long>(stats.cids_issued),
+                static_cast<unsigned long long>(stats.cids_retired),
+                static_cast<unsigned long long>(stats.peer_cids_retired));
+  }
 }
 
 }  // namespace
@@ -45,6 +55,8 @@ int main(int argc, char** argv) {
   std::size_t max_connections = 10'000;
   bool quiet = false;
   bool retry = false;
+  std::string preferred;           // --preferred-address (migration, RFC 9000 9.6)
+  bool disable_migration = false;  // --disable-active-migration
   app.add_option("--listen", listen, "ADDRESS:PORT to listen on")->capture_default_str()->type_name("ADDR:PORT");
   app.add_option("--alpn", alpn_list,
                  "comma-separated ALPNs offered, from hq-interop, perf, echo, quic-echo "
@@ -64,6 +76,11 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_flag("--retry", retry, "send Retry to every new client first (address validation, RFC 9000 8.1.2)");
+  app.add_option("--preferred-address", preferred,
+                 "also listen on ADDRESS:PORT and advertise it as the preferred address (RFC 9000 9.6)")
+      ->type_name("ADDR:PORT");
+  app.add_flag("--disable-active-migration", disable_migration,
+               "ask clients not to migrate (NAT rebindings are still followed)");
   app.add_flag("-q,--quiet", quiet, "print only errors");
   if (auto rc = apps::parse_command_line(app, argc, argv)) return *rc;
 
@@ -128,8 +145,20 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  ec.connection.disable_active_migration = disable_migration;
+  std::optional<SocketAddress> preferred_addr;
+  if (!preferred.empty()) {
+    preferred_addr = SocketAddress::parse(preferred);
+    if (!preferred_addr || preferred_addr->is_unspecified() || preferred_addr->port() == 0) {
+      std::fprintf(stderr, "error: --preferred-address wants a concrete ADDRESS:PORT, got '%s'\n", preferred.c_str());
+      return 2;
+    }
+    (preferred_addr->is_ipv4() ? ec.connection.preferred_address_v4 : ec.connection.preferred_address_v6) =
+        preferred_addr;
+  }
   auto driver = apps::Driver::create(*bind, ec, *ctx);
   if (!driver) return 1;
+  if (preferred_addr && !driver->add_socket(*preferred_addr)) return 1;
   if (!quiet) {
     std::printf("roam-server listening on %s (ALPN %s)\n", driver->socket().local_address().to_string().c_str(),
                 alpn_text.c_str());
@@ -173,6 +202,16 @@ int main(int argc, char** argv) {
                     }
                   }
                   st.protocol->pump(c);
+                  // One line per path change (reasons: migration, nat-rebinding, preferred-address,
+                  // and fallback when a new path failed validation).
+                  for (const auto& pc : c.path_changes_since(st.path_changes_seen)) {
+                    if (!quiet) {
+                      std::printf("path changed %s -> %s (%s)\n", pc.old_peer.to_string().c_str(),
+                                  pc.new_peer.to_string().c_str(), std::string(conn::to_string(pc.reason)).c_str());
+                    }
+                    st.peer = pc.new_peer.to_string();
+                  }
+                  st.path_changes_seen = c.stats().migrations;
                 });
                 if (states.size() > ep.connection_count()) {
                   // Connections the endpoint dropped without our seeing them close.
