@@ -1,5 +1,8 @@
 #include "forwarder.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <sstream>
 
 #include "lb/encap.h"
@@ -10,6 +13,14 @@ namespace {
 
 // Batches handled per readable event, so one busy direction cannot starve the other.
 constexpr int kBatchesPerWake = 8;
+
+// A backend at the listen address would send every datagram round in a loop.
+std::optional<std::string> loops_back(const lb::Router& router, const SocketAddress& listen) {
+  for (const auto& b : router.backends()) {
+    if (b.address == listen) return "backend " + b.id.hex() + " has the listen address " + listen.to_string();
+  }
+  return std::nullopt;
+}
 
 bool needs_ipv6(const lb::Router& router) {
   for (const auto& b : router.backends()) {
@@ -37,8 +48,17 @@ Result<std::unique_ptr<Forwarder>, std::string> Forwarder::create(io::EventLoop&
   auto backends = io::UdpSocket::open(source, backend_options);
   if (!backends) return "cannot open the backend socket on " + source.to_string() + ": " + backends.error().message();
 
+  {
+    // Not just "no DF from roam" (dont_fragment = false leaves the kernel default, which sets DF):
+    // never set DF, so a datagram the header pushed past an MTU on the way is fragmented, not lost.
+    const int fd = backends.value().fd();
+    const int dont = IP_PMTUDISC_DONT, dont6 = IPV6_PMTUDISC_DONT;
+    (void)::setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &dont, sizeof dont);
+    if (backends.value().is_ipv6()) (void)::setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &dont6, sizeof dont6);
+  }
   auto f = std::unique_ptr<Forwarder>(
       new Forwarder(loop, std::move(router), std::move(listen.value()), std::move(backends.value())));
+  if (auto loop_error = loops_back(f->router_, f->listen_.local_address())) return *loop_error;
   if (!f->backends_.is_ipv6() && needs_ipv6(f->router_)) {
     return "the backend socket " + f->backends_.local_address().to_string() + " cannot reach IPv6 backends";
   }
@@ -74,6 +94,7 @@ Result<void, std::string> Forwarder::replace_router(lb::Router router) {
   if (!backends_.is_ipv6() && needs_ipv6(router)) {
     return std::string("the backend socket " + backends_.local_address().to_string() + " cannot reach IPv6 backends");
   }
+  if (auto loop_error = loops_back(router, listen_.local_address())) return *loop_error;
   router_ = std::move(router);
   index_backends();
   return {};
