@@ -1,24 +1,31 @@
 // roam-client's side of one connection: its exchanges (one per URL) run as concurrent
-// bidirectional streams; failures are collected as one line each.
+// bidirectional streams, directly (hq-interop, perf, echo) or as HTTP/3 requests through an
+// h3::Session; failures are collected as one line each.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "conn/connection.h"
 #include "endpoint/endpoint.h"
 #include "exchange.h"
+#include "h3/session.h"
 
 namespace roam::apps {
 
 class ClientConnection {
  public:
   // name: the server as the user wrote it (host:port), for messages.
+  // http3: run the exchanges as HTTP/3 requests (ALPN h3).
   ClientConnection(std::string name, endpoint::ConnectionHandle handle,
-                   std::vector<std::unique_ptr<Exchange>> exchanges);
+                   std::vector<std::unique_ptr<Exchange>> exchanges, bool http3 = false);
+  ClientConnection(ClientConnection&&) noexcept;
+  ClientConnection& operator=(ClientConnection&&) noexcept;
+  ~ClientConnection();
 
   endpoint::ConnectionHandle handle() const { return handle_; }
   const std::string& name() const { return name_; }
@@ -29,6 +36,8 @@ class ClientConnection {
   void pump(conn::Connection* c, Instant now);
   // Gives up on every exchange not finished yet, with one message for the whole connection.
   void fail(const std::string& message);
+  // The application error code to close the connection with (H3_NO_ERROR for HTTP/3).
+  std::uint64_t close_code() const { return http3_ ? h3::kNoError : 0; }
 
   bool finished() const { return finished_count_ == slots_.size(); }
   bool handshake_complete() const { return handshake_complete_; }
@@ -61,11 +70,18 @@ class ClientConnection {
   };
   void on_closed(const conn::ConnectionClosed& closed);
   void drive(conn::Connection& c, Slot& s, Instant now);
+  // HTTP/3: submits waiting requests and reacts to the session's events.
+  void pump_http3(conn::Connection& c, Instant now);
+  void on_http3_event(const h3::Event& e, Instant now);
+  void read_http3_body(Slot& s, Instant now);
   void end(Slot& s, State state, Instant now);
   void fail_slot(conn::Connection* c, Slot& s, const std::string& why, Instant now);
 
   std::string name_;
   endpoint::ConnectionHandle handle_;
+  bool http3_ = false;
+  std::unique_ptr<h3::Session> session_;
+  std::unordered_map<std::uint64_t, std::size_t> slot_of_stream_;  // HTTP/3: stream ID -> slot
   std::vector<Slot> slots_;
   std::size_t next_to_open_ = 0;
   std::size_t finished_count_ = 0;

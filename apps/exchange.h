@@ -1,6 +1,7 @@
 // Client side: one request and its response on a client-opened bidirectional stream. The
-// protocols (hq.h, perf.h) say what to send and what to do with the answer; ClientConnection
-// (client_connection.h) moves the bytes.
+// protocols (hq.h, perf.h, h3_client.h) say what to send and what to do with the answer;
+// ClientConnection (client_connection.h) moves the bytes, directly on the stream or through an
+// HTTP/3 session.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "common/types.h"
+#include "h3/message.h"
 
 namespace roam::apps {
 
@@ -17,8 +19,12 @@ class Exchange {
   virtual ~Exchange() = default;
   // Names the exchange in messages (the URL).
   virtual std::string label() const = 0;
-  // The whole request; the stream's FIN follows it.
-  virtual std::vector<std::uint8_t> request() const = 0;
+  // The whole request; the stream's FIN follows it. (Raw-stream protocols: hq-interop, perf, echo.)
+  virtual std::vector<std::uint8_t> request() const { return {}; }
+  // HTTP/3: the request to submit (the body, if any, is request()).
+  virtual std::optional<h3::Request> http_request() const { return std::nullopt; }
+  // HTTP/3: the final response's header section. A returned message fails the exchange.
+  virtual std::optional<std::string> on_response(const h3::Response&) { return std::nullopt; }
   // Response bytes, in order. A returned message fails the exchange (the stream is abandoned).
   virtual std::optional<std::string> on_data(Bytes data) = 0;
   // The response ended with FIN. A returned message fails the exchange.

@@ -1,9 +1,5 @@
 #include "hq.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 
 namespace roam::apps {
@@ -32,80 +28,10 @@ HqParse parse_hq_request(std::string_view data, bool fin, std::string& target) {
   return HqParse::kOk;
 }
 
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
-}
-
-// Is `p` root itself or inside it? Both canonical.
-bool is_within(const fs::path& root, const fs::path& p) {
-  auto [r, q] = std::mismatch(root.begin(), root.end(), p.begin(), p.end());
-  return r == root.end();
-}
-
-}  // namespace
-
 std::optional<fs::path> hq_file_under(const fs::path& root, std::string_view target) {
-  target = target.substr(0, target.find('?'));
-  if (!target.starts_with('/')) return std::nullopt;
-  auto decoded = percent_decode(target);
-  if (!decoded || decoded->find('\0') != std::string::npos) return std::nullopt;
-  fs::path p = root;
-  std::string_view rest = *decoded;
-  while (!rest.empty()) {
-    const auto slash = rest.find('/');
-    const std::string_view seg = rest.substr(0, slash);
-    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") return std::nullopt;
-    p /= seg;
-  }
-  std::error_code ec;
-  fs::path real = fs::canonical(p, ec);
-  if (ec || !is_within(root, real) || !fs::is_regular_file(real, ec)) return std::nullopt;
-  return real;
-}
-
-HqServer::Stream::Stream(Stream&& o) noexcept
-    : request(std::move(o.request)),
-      request_fin(o.request_fin),
-      fd(o.fd),
-      size(o.size),
-      read_offset(o.read_offset),
-      chunk(std::move(o.chunk)),
-      chunk_sent(o.chunk_sent) {
-  o.fd = -1;
-}
-
-HqServer::Stream::~Stream() {
-  if (fd >= 0) ::close(fd);
-}
-
-HqServer::HqServer(const fs::path& root) {
-  std::error_code ec;
-  root_ = fs::canonical(root, ec);
-  if (ec) root_ = root;  // serving fails closed: hq_file_under finds nothing under a missing root
+  FileLookup f = file_under(root, target);
+  if (f.status != LookupStatus::kFound) return std::nullopt;
+  return f.path;
 }
 
 bool HqServer::refuse(conn::Connection& c, StreamId id, const Stream& s, std::uint64_t code) {
@@ -133,19 +59,23 @@ HqServer::Step HqServer::read_request(conn::Connection& c, StreamId id, Stream& 
     }
     ++requests_;
     if (p == HqParse::kBad) return Step::kBadRequest;
-    const auto file = hq_file_under(root_, target);
-    if (!file) return Step::kNotFound;
-    s.fd = ::open(file->c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st {};
-    if (s.fd < 0 || ::fstat(s.fd, &st) != 0 || !S_ISREG(st.st_mode)) return Step::kNotFound;
-    s.size = static_cast<std::uint64_t>(st.st_size);
+    Lookup found = site_->find(target);
+    RequestLogEntry entry{kHqAlpn, "GET", target, 200, 0};
+    if (found.status == LookupStatus::kFound) {
+      entry.bytes = found.resource->size();
+    } else {
+      entry.status = found.status == LookupStatus::kBadRequest ? 400 : 404;
+    }
+    if (log_) log_(c, entry);
+    if (found.status != LookupStatus::kFound) return Step::kNotFound;
+    s.resource = std::move(found.resource);
     return Step::kReady;
   }
 }
 
 bool HqServer::serve(conn::Connection& c, StreamId id) {
   Stream& s = streams_[id.value];
-  if (s.fd < 0) {
+  if (!s.resource) {
     switch (read_request(c, id, s)) {
       case Step::kWait:
         return false;
@@ -166,20 +96,21 @@ bool HqServer::serve(conn::Connection& c, StreamId id) {
 }
 
 bool HqServer::send_file(conn::Connection& c, StreamId id, Stream& s) {
-  // The file goes out in chunks read once each: a stream the connection cannot take more from
-  // costs one write call per round, not a read.
+  // The resource goes out in chunks read once each: a stream the connection cannot take more
+  // from costs one write call per round, not a read.
   constexpr std::uint64_t kChunk = 64 * 1024;
+  const std::uint64_t size = s.resource->size();
   for (;;) {
-    if (s.chunk_sent == s.chunk.size() && s.read_offset < s.size) {
-      s.chunk.resize(static_cast<std::size_t>(std::min(kChunk, s.size - s.read_offset)));
-      const ssize_t n = ::pread(s.fd, s.chunk.data(), s.chunk.size(), static_cast<off_t>(s.read_offset));
-      if (n <= 0) return refuse(c, id, s, kHqServerError);  // the file shrank or cannot be read
-      s.chunk.resize(static_cast<std::size_t>(n));
+    if (s.chunk_sent == s.chunk.size() && s.read_offset < size) {
+      s.chunk.resize(static_cast<std::size_t>(std::min(kChunk, size - s.read_offset)));
+      const auto n = s.resource->read_at(s.read_offset, s.chunk);
+      if (!n || *n == 0) return refuse(c, id, s, kHqServerError);  // the file shrank or cannot be read
+      s.chunk.resize(*n);
       s.chunk_sent = 0;
-      s.read_offset += static_cast<std::uint64_t>(n);
+      s.read_offset += *n;
     }
     const Bytes rest = Bytes(s.chunk).subspan(s.chunk_sent);
-    const bool last = s.read_offset == s.size;
+    const bool last = s.read_offset == size;
     auto w = c.write(id, rest, last);
     if (!w) return done(id);  // the stream is gone (the peer stopped it)
     s.chunk_sent += *w;

@@ -38,26 +38,20 @@ HqParse parse_hq_request(std::string_view data, bool fin, std::string& target);
 
 // The regular file a request target names under `root` (canonical, symlinks resolved), or nullopt
 // when the target is malformed, names no regular file, or leads outside root (through "..",
-// percent-encoded or not, or a symlink).
+// percent-encoded or not, or a symlink). A target ending in '/' names its index.html.
 std::optional<std::filesystem::path> hq_file_under(const std::filesystem::path& root, std::string_view target);
 
-class HqServer final : public ServerProtocol {
+class HqServer final : public StreamProtocol {
  public:
-  // root: the directory served (made canonical here).
-  explicit HqServer(const std::filesystem::path& root);
+  HqServer(std::shared_ptr<const Site> site, RequestLogger log) : site_(std::move(site)), log_(std::move(log)) {}
 
  private:
   struct Stream {
-    Stream() = default;
-    Stream(Stream&& o) noexcept;
-    Stream& operator=(Stream&&) = delete;
-    ~Stream();
     std::string request;
     bool request_fin = false;
-    int fd = -1;
-    std::uint64_t size = 0;
-    std::uint64_t read_offset = 0;    // file bytes read so far
-    std::vector<std::uint8_t> chunk;  // read from the file, not yet taken by the connection
+    std::unique_ptr<Resource> resource;
+    std::uint64_t read_offset = 0;    // resource bytes read so far
+    std::vector<std::uint8_t> chunk;  // read from the resource, not yet taken by the connection
     std::size_t chunk_sent = 0;
   };
   bool serve(conn::Connection& c, StreamId id) override;
@@ -67,7 +61,8 @@ class HqServer final : public ServerProtocol {
   bool refuse(conn::Connection& c, StreamId id, const Stream& s, std::uint64_t code);
   bool send_file(conn::Connection& c, StreamId id, Stream& s);
 
-  std::filesystem::path root_;
+  std::shared_ptr<const Site> site_;
+  RequestLogger log_;
   std::unordered_map<std::uint64_t, Stream> streams_;
   std::vector<std::uint8_t> buf_ = std::vector<std::uint8_t>(64 * 1024);
 };

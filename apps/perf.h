@@ -23,7 +23,7 @@ void perf_fill(std::uint64_t offset, MutBytes out);
 // Number of bytes in buf that differ from the pattern at offset (0 when all match).
 std::size_t perf_mismatches(std::uint64_t offset, Bytes buf);
 
-class PerfServer final : public ServerProtocol {
+class PerfServer final : public StreamProtocol {
  private:
   struct Stream {
     std::vector<std::uint8_t> request;  // the 8-byte length as it arrives
@@ -38,7 +38,7 @@ class PerfServer final : public ServerProtocol {
   std::vector<std::uint8_t> buf_ = std::vector<std::uint8_t>(64 * 1024);
 };
 
-class EchoServer final : public ServerProtocol {
+class EchoServer final : public StreamProtocol {
  private:
   struct Stream {
     std::vector<std::uint8_t> pending;  // read, not yet written back

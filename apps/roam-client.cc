@@ -1,6 +1,6 @@
-// roam-client: fetches URLs over QUIC. hq-interop (HTTP/0.9) downloads by default; perf
-// (--perf N: a verified download of N bytes) and echo (--echo TEXT) on request. URLs to the same
-// server share one connection, as concurrent streams.
+// roam-client: fetches URLs over QUIC. HTTP/3 (h3) downloads by default; HTTP/0.9 (--alpn
+// hq-interop), perf (--perf N: a verified download of N bytes) and echo (--echo TEXT) on request.
+// URLs to the same server share one connection, as concurrent streams.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +14,8 @@
 #include "client_connection.h"
 #include "command_line.h"
 #include "driver.h"
+#include "h3/message.h"
+#include "h3_client.h"
 #include "qlog_dir.h"
 #include "hq.h"
 #include "migration_control.h"
@@ -51,6 +53,7 @@ struct Options {
   std::string cc = "cubic";
   bool insecure = false;
   bool quiet = false;
+  bool head = false;
   double timeout_s = 10;
   double max_time_s = 0;
   // Connection migration (roam's reason to exist): see migration_control.h.
@@ -87,7 +90,11 @@ std::optional<std::string> make_exchanges(const Options& o, const std::vector<Ta
           sink = stdout_outputs.next();
         }
         if (!sink) return error;
-        list.push_back(std::make_unique<apps::HqDownload>(u, std::move(sink)));
+        if (o.alpn == h3::kAlpn) {
+          list.push_back(std::make_unique<apps::H3Download>(u, std::move(sink), o.head));
+        } else {
+          list.push_back(std::make_unique<apps::HqDownload>(u, std::move(sink)));
+        }
       }
     }
   }
@@ -97,13 +104,15 @@ std::optional<std::string> make_exchanges(const Options& o, const std::vector<Ta
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"roam-client: fetches URLs over QUIC (HTTP/0.9 as hq-interop; perf and echo)"};
+  CLI::App app{"roam-client: fetches URLs over QUIC (HTTP/3; HTTP/0.9 as hq-interop; perf and echo)"};
   Options o;
   std::uint64_t perf_bytes = 0;
   std::string echo_text;
   app.add_option("url", o.urls, "https://HOST[:PORT]/PATH (or HOST:PORT); several to one server share a connection")
       ->required();
-  auto* alpn_opt = app.add_option("--alpn", o.alpn, "application protocol: hq-interop (default), perf, echo, quic-echo");
+  auto* alpn_opt =
+      app.add_option("--alpn", o.alpn, "application protocol: h3 (default), hq-interop, perf, echo, quic-echo");
+  auto* head_opt = app.add_flag("--head", o.head, "h3: send HEAD and print each response's status and header fields");
   auto* perf_opt = app.add_option("--perf", perf_bytes, "perf: download N bytes and verify each (implies --alpn perf)")
                        ->type_name("N");
   auto* echo_opt = app.add_option("--echo", echo_text, "echo: send TEXT and expect it back (implies --alpn echo)");
@@ -156,14 +165,18 @@ int main(int argc, char** argv) {
     if (!*alpn_opt) o.alpn = "echo";
     o.echo_text = echo_text;
   }
-  if (o.alpn.empty()) o.alpn = std::string(apps::kHqAlpn);
+  if (o.alpn.empty()) o.alpn = std::string(h3::kAlpn);
   if (o.alpn == "perf" && !o.perf_bytes) o.perf_bytes = 10'000'000;
   if ((o.alpn == "echo" || o.alpn == "quic-echo") && !o.echo_text) o.echo_text = "hello from roam";
-  if (o.alpn != apps::kHqAlpn && o.alpn != "perf" && o.alpn != "echo" && o.alpn != "quic-echo") {
-    return usage_error("unknown --alpn '" + o.alpn + "' (roam-client speaks hq-interop, perf, echo, quic-echo)");
+  if (o.alpn != h3::kAlpn && o.alpn != apps::kHqAlpn && o.alpn != "perf" && o.alpn != "echo" &&
+      o.alpn != "quic-echo") {
+    return usage_error("unknown --alpn '" + o.alpn + "' (roam-client speaks h3, hq-interop, perf, echo, quic-echo)");
   }
-  const bool hq = o.alpn == apps::kHqAlpn;
-  if (!hq && (*dl_opt || !o.output.empty())) return usage_error("--download and -o are for hq-interop downloads");
+  const bool http3 = o.alpn == h3::kAlpn;
+  // The protocols that download URLs into files or standard output.
+  const bool downloads = http3 || o.alpn == apps::kHqAlpn;
+  if (!downloads && (*dl_opt || !o.output.empty())) return usage_error("--download and -o are for h3 and hq-interop downloads");
+  if (*head_opt && !http3) return usage_error("--head is for h3");
   if (!o.output.empty() && o.output != "-" && o.urls.size() > 1) {
     return usage_error("-o FILE takes one URL (use --download DIR, or -o - for standard output)");
   }
@@ -176,7 +189,7 @@ int main(int argc, char** argv) {
     std::string why;
     auto url = apps::parse_url(text, why);
     if (!url) return usage_error("bad URL '" + text + "': " + why);
-    if (hq && *dl_opt && !names.insert(apps::file_name_for(url->path)).second) {
+    if (downloads && *dl_opt && !names.insert(apps::file_name_for(url->path)).second) {
       return usage_error("two URLs would be saved as " + apps::file_name_for(url->path) + " in " + o.download_dir);
     }
     auto [it, fresh] = target_of.try_emplace(url->authority(), targets.size());
@@ -220,7 +233,7 @@ int main(int argc, char** argv) {
     // Bind to the address the kernel uses towards the server, so a change of it can be seen.
     if (auto r = io::NetMonitor::default_route_source(peers.front())) local = r->source.with_port(0);
   }
-  if (hq && *dl_opt) {
+  if (downloads && *dl_opt) {
     std::error_code ec;
     fs::create_directories(o.download_dir, ec);
     if (ec) return failure("cannot create " + o.download_dir + ": " + ec.message());
@@ -251,7 +264,7 @@ int main(int argc, char** argv) {
   if (!migration.start(peers.front())) return kExitFailed;
 
   // One connection per server, one exchange per URL.
-  const bool payload_to_stdout = hq && !*dl_opt && (o.output.empty() || o.output == "-");
+  const bool payload_to_stdout = downloads && !*dl_opt && (o.output.empty() || o.output == "-");
   std::FILE* report = payload_to_stdout ? stderr : stdout;
   apps::OrderedOutputs stdout_outputs(stdout);
   std::vector<std::vector<std::unique_ptr<apps::Exchange>>> exchanges;
@@ -262,7 +275,7 @@ int main(int argc, char** argv) {
     const std::string sni = o.sni.empty() ? targets[i].first.host : o.sni;
     auto h = ep.connect(sni, driver->socket().local_address(), peers[i], start);
     if (!h) return failure("cannot start a connection to " + peers[i].to_string() + ": " + std::string(h.error().reason));
-    conns.emplace_back(targets[i].first.authority(), *h, std::move(exchanges[i]));
+    conns.emplace_back(targets[i].first.authority(), *h, std::move(exchanges[i]), http3);
   }
 
   apps::ProgressBar bar(stderr);
@@ -286,13 +299,13 @@ int main(int argc, char** argv) {
         char why[160];
         std::snprintf(why, sizeof why, "no answer from %s within %g s", cc.name().c_str(), o.timeout_s);
         cc.fail(why);
-        if (c) c->close(0, "handshake timeout");
+        if (c) c->close(cc.close_code(), "handshake timeout");
       }
       if (!cc.finished() && o.max_time_s > 0 && elapsed > o.max_time_s) {
         char why[160];
         std::snprintf(why, sizeof why, "%s: not finished after %g s (--max-time)", cc.name().c_str(), o.max_time_s);
         cc.fail(why);
-        if (c) c->close(0, "max time");
+        if (c) c->close(cc.close_code(), "max time");
       }
       bytes += cc.bytes_received();
       if (auto e = cc.expected_bytes()) {
@@ -313,7 +326,7 @@ int main(int argc, char** argv) {
 
   // Close politely: CONNECTION_CLOSE leaves with the final flush.
   for (auto& cc : conns) {
-    if (auto* c = ep.connection(cc.handle()); c && !c->is_closing()) c->close(0, "done");
+    if (auto* c = ep.connection(cc.handle()); c && !c->is_closing()) c->close(cc.close_code(), "done");
   }
   driver->run([] { return true; }, [] {});
 

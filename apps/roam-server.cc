@@ -1,5 +1,5 @@
-// roam-server: serves files over HTTP/0.9 (hq-interop, with --root) and the perf and echo
-// protocols over QUIC, to many connections at once.
+// roam-server: serves files over HTTP/3 (h3) and HTTP/0.9 (hq-interop), from --root or the
+// built-in demo site, and the perf and echo protocols over QUIC, to many connections at once.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -11,8 +11,10 @@
 #include "command_line.h"
 #include "driver.h"
 #include "qlog_dir.h"
+#include "h3/message.h"
 #include "hq.h"
 #include "server_protocol.h"
+#include "site.h"
 #include "tls/context.h"
 
 using namespace roam;
@@ -47,7 +49,7 @@ void print_closed(const ConnectionState& st, const conn::Connection& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"roam-server: a QUIC server (HTTP/0.9 file serving as hq-interop, perf, echo)"};
+  CLI::App app{"roam-server: a QUIC server (HTTP/3 and HTTP/0.9 file serving, perf, echo)"};
   std::string listen = "0.0.0.0:4433";
   std::string alpn_list;
   std::string cert, key, keylog, root, qlog_dir;
@@ -55,13 +57,14 @@ int main(int argc, char** argv) {
   std::size_t max_connections = 10'000;
   bool quiet = false;
   bool retry = false;
+  bool log_requests = false;
   std::string preferred;           // --preferred-address (migration, RFC 9000 9.6)
   bool disable_migration = false;  // --disable-active-migration
   app.add_option("--listen", listen, "ADDRESS:PORT to listen on")->capture_default_str()->type_name("ADDR:PORT");
   app.add_option("--alpn", alpn_list,
-                 "comma-separated ALPNs offered, from hq-interop, perf, echo, quic-echo "
-                 "(default: all; hq-interop only with --root)");
-  app.add_option("--root", root, "serve the files under DIR over hq-interop (HTTP/0.9)")
+                 "comma-separated ALPNs offered, in order of preference, from h3, hq-interop, perf, echo, "
+                 "quic-echo (default: all, h3 first)");
+  app.add_option("--root", root, "serve the files under DIR over h3 and hq-interop (default: the built-in demo site)")
       ->check(CLI::ExistingDirectory)
       ->type_name("DIR");
   app.add_option("--cert", cert, "certificate (PEM); a self-signed one is generated when absent")->type_name("FILE");
@@ -81,7 +84,9 @@ int main(int argc, char** argv) {
       ->type_name("ADDR:PORT");
   app.add_flag("--disable-active-migration", disable_migration,
                "ask clients not to migrate (NAT rebindings are still followed)");
-  app.add_flag("-q,--quiet", quiet, "print only errors");
+  app.add_flag("--log-requests", log_requests,
+               "print one line per h3/hq-interop request: 'request PEER ALPN METHOD TARGET STATUS BYTES'");
+  app.add_flag("-q,--quiet", quiet, "print only errors (and requests, with --log-requests)");
   if (auto rc = apps::parse_command_line(app, argc, argv)) return *rc;
 
   auto bind = SocketAddress::parse(listen);
@@ -95,20 +100,23 @@ int main(int argc, char** argv) {
     return apps::kExitUsage;
   }
   apps::ServerSettings settings;
-  if (!root.empty()) settings.root = std::filesystem::path(root);
+  settings.site = root.empty() ? apps::make_builtin_site() : apps::make_directory_site(root);
+  if (log_requests) {
+    settings.log = [](const conn::Connection& c, const apps::RequestLogEntry& e) {
+      std::printf("request %s %.*s %.*s %.*s %d %llu\n", c.peer_address().to_string().c_str(),
+                  static_cast<int>(e.alpn.size()), e.alpn.data(), static_cast<int>(e.method.size()), e.method.data(),
+                  static_cast<int>(e.target.size()), e.target.data(), e.status,
+                  static_cast<unsigned long long>(e.bytes));
+    };
+  }
   std::vector<std::string> alpns;
   if (alpn_list.empty()) {
-    if (settings.root) alpns.emplace_back(apps::kHqAlpn);
-    for (const char* a : {"perf", "echo", "quic-echo"}) alpns.emplace_back(a);
+    alpns = apps::server_alpns();
   } else {
     for (auto& a : CLI::detail::split(alpn_list, ',')) {
       if (!apps::is_server_alpn(a)) {
-        std::fprintf(stderr, "error: --alpn: roam-server does not speak '%s' (hq-interop, perf, echo, quic-echo)\n",
+        std::fprintf(stderr, "error: --alpn: roam-server does not speak '%s' (h3, hq-interop, perf, echo, quic-echo)\n",
                      a.c_str());
-        return apps::kExitUsage;
-      }
-      if (a == apps::kHqAlpn && !settings.root) {
-        std::fprintf(stderr, "error: --alpn hq-interop serves files: give --root DIR\n");
         return apps::kExitUsage;
       }
       alpns.push_back(a);
@@ -162,7 +170,7 @@ int main(int argc, char** argv) {
   if (!quiet) {
     std::printf("roam-server listening on %s (ALPN %s)\n", driver->socket().local_address().to_string().c_str(),
                 alpn_text.c_str());
-    if (settings.root) std::printf("serving %s\n", std::filesystem::absolute(*settings.root).c_str());
+    std::printf("serving %s\n", settings.site->description().c_str());
     if (cert.empty()) {
       std::printf("self-signed certificate, SHA-256 fingerprint %s\n",
                   (*ctx)->certificate()->sha256_fingerprint().c_str());
@@ -217,7 +225,7 @@ int main(int argc, char** argv) {
                   // Connections the endpoint dropped without our seeing them close.
                   std::erase_if(states, [&](const auto& kv) { return ep.connection(kv.first) == nullptr; });
                 }
-                if (!quiet) std::fflush(stdout);
+                std::fflush(stdout);  // connection and request lines reach a pipe promptly
               });
   return 0;
 }

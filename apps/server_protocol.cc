@@ -2,18 +2,20 @@
 
 #include <vector>
 
+#include "h3/message.h"
+#include "h3_server.h"
 #include "hq.h"
 #include "perf.h"
 
 namespace roam::apps {
 
-bool ServerProtocol::is_finished(std::uint64_t id) const {
+bool StreamProtocol::is_finished(std::uint64_t id) const {
   const Finished& f = finished_[id & 3];
   const std::uint64_t index = id >> 2;
   return index < f.below || f.above.count(index) > 0;
 }
 
-void ServerProtocol::mark_finished(std::uint64_t id) {
+void StreamProtocol::mark_finished(std::uint64_t id) {
   Finished& f = finished_[id & 3];
   f.above.insert(id >> 2);
   while (!f.above.empty() && *f.above.begin() == f.below) {
@@ -22,7 +24,7 @@ void ServerProtocol::mark_finished(std::uint64_t id) {
   }
 }
 
-void ServerProtocol::pump(conn::Connection& c) {
+void StreamProtocol::pump(conn::Connection& c) {
   while (auto ev = c.poll_event()) {
     std::optional<StreamId> touched;
     if (auto* o = std::get_if<conn::StreamOpened>(&*ev)) touched = o->id;
@@ -46,14 +48,27 @@ void ServerProtocol::pump(conn::Connection& c) {
   }
 }
 
+const std::vector<std::string>& server_alpns() {
+  static const std::vector<std::string> kAlpns = {std::string(h3::kAlpn), std::string(kHqAlpn), "perf", "echo",
+                                                  "quic-echo"};
+  return kAlpns;
+}
+
 bool is_server_alpn(std::string_view alpn) {
-  return alpn == kHqAlpn || alpn == "perf" || alpn == "echo" || alpn == "quic-echo";
+  for (const auto& a : server_alpns()) {
+    if (a == alpn) return true;
+  }
+  return false;
 }
 
 std::unique_ptr<ServerProtocol> make_server_protocol(std::string_view alpn, const ServerSettings& settings) {
+  if (alpn == h3::kAlpn) {
+    if (!settings.site) return nullptr;
+    return std::make_unique<H3Server>(settings.site, settings.log);
+  }
   if (alpn == kHqAlpn) {
-    if (!settings.root) return nullptr;
-    return std::make_unique<HqServer>(*settings.root);
+    if (!settings.site) return nullptr;
+    return std::make_unique<HqServer>(settings.site, settings.log);
   }
   if (alpn == "perf") return std::make_unique<PerfServer>();
   if (alpn == "echo" || alpn == "quic-echo") return std::make_unique<EchoServer>();

@@ -19,7 +19,8 @@ check() {  # check NAME EXPECTED_RC COMMAND... ; output in $out
 }
 
 port=$((20000 + RANDOM % 20000))
-"$bin/roam-server" --listen "127.0.0.1:$port" --quiet &
+# Only the raw-stream protocols, so that the client's default (h3) meets a server without it.
+"$bin/roam-server" --listen "127.0.0.1:$port" --quiet --alpn perf,echo,quic-echo &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 sleep 0.3
@@ -31,7 +32,7 @@ check "echo" 0 timeout 20 "$bin/roam-client" "127.0.0.1:$port" --insecure --alpn
 echo "$out" | grep -q "^echo: roam echo check" || { echo "FAIL echo text: $out"; fail=1; }
 check "unknown ALPN" 2 "$bin/roam-client" "127.0.0.1:$port" --insecure --alpn nope
 echo "$out" | grep -q "^error: unknown --alpn 'nope'" || { echo "FAIL unknown ALPN message: $out"; fail=1; }
-# This server was started without --root: it does not offer hq-interop, the client's default.
+# This server was started with --alpn perf,echo,quic-echo: it does not offer h3, the client's default.
 check "ALPN the server does not offer" 1 timeout 20 "$bin/roam-client" "https://127.0.0.1:$port/x" --insecure
 echo "$out" | grep -q "^error: 127.0.0.1:$port: .*application protocol" || { echo "FAIL wrong ALPN message: $out"; fail=1; }
 [ "$(echo "$out" | wc -l)" -eq 1 ] || { echo "FAIL wrong ALPN: more than one line: $out"; fail=1; }
@@ -60,7 +61,8 @@ fi
 rm -rf "$qdir"
 check "server bad listen" 2 "$bin/roam-server" --listen "nowhere"
 check "server port in use" 1 timeout 5 "$bin/roam-server" --listen "127.0.0.1:$port"
-check "server hq-interop without --root" 2 "$bin/roam-server" --listen 127.0.0.1:0 --alpn hq-interop
-check "server unknown ALPN" 2 "$bin/roam-server" --listen 127.0.0.1:0 --alpn h3
+check "server unknown ALPN" 2 "$bin/roam-server" --listen 127.0.0.1:0 --alpn h2
+echo "$out" | grep -q "^error: --alpn: roam-server does not speak 'h2'" || { echo "FAIL server ALPN message: $out"; fail=1; }
+check "--head without h3" 2 "$bin/roam-client" "127.0.0.1:$port" --perf 10 --head
 check "server --root not a directory" 2 "$bin/roam-server" --listen 127.0.0.1:0 --root /nonexistent-dir
 exit $fail

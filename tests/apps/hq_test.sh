@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end HTTP/0.9 (hq-interop) over real loopback sockets: roam-server --root serving a temp
+# End-to-end HTTP/0.9 (roam-client --alpn hq-interop) over real loopback sockets: roam-server --root serving a temp
 # directory, roam-client downloading from it as a user would. Checks byte-exact downloads (sha256),
 # several URLs over one connection, standard output in URL order, more streams than the server's
 # stream limit, many clients at once, and the one-line errors for missing files and paths that
@@ -26,7 +26,7 @@ expect() {  # expect NAME COMMAND...: the command must succeed
   if "$@"; then ok "$name"; else bad "$name"; fi
 }
 client() {  # client ARGS...: output in $out (stdout+stderr), exit code in $rc
-  out=$(timeout 60 "$bin/roam-client" --insecure "$@" 2>&1)
+  out=$(timeout 60 "$bin/roam-client" --alpn hq-interop --insecure "$@" 2>&1)
   rc=$?
 }
 same_file() { [ "$(sha256sum <"$1")" = "$(sha256sum <"$2")" ]; }
@@ -74,9 +74,9 @@ expect "the 4 URLs shared one connection" [ "$(($(connections) - before))" -eq 1
 expect "server counted 4 requests on it" grep -q 'closed: 4 requests, 5000042 bytes sent' "$work/server.log"
 
 # 2. Standard output: one body piped to sha256sum, then several bodies in URL order.
-sum=$(timeout 60 "$bin/roam-client" --insecure -o - "$base/big.bin" 2>/dev/null | sha256sum)
+sum=$(timeout 60 "$bin/roam-client" --alpn hq-interop --insecure -o - "$base/big.bin" 2>/dev/null | sha256sum)
 expect "-o - piped to sha256sum" [ "$sum" = "$(sha256sum <"$root/big.bin")" ]
-timeout 60 "$bin/roam-client" --insecure -q "$base/sub/inner.txt" "$base/big.bin" "$base/many/f7.txt" >"$work/cat.out"
+timeout 60 "$bin/roam-client" --alpn hq-interop --insecure -q "$base/sub/inner.txt" "$base/big.bin" "$base/many/f7.txt" >"$work/cat.out"
 expect "several URLs to stdout, in URL order" \
   same_file <(cat "$root/sub/inner.txt" "$root/big.bin" "$root/many/f7.txt") "$work/cat.out"
 client -o "$work/one.bin" "$base/big.bin"
@@ -94,7 +94,7 @@ expect "150 files identical" diff -r "$root/many" "$work/many"
 # 4. Many clients at once.
 pids=()
 for i in $(seq 1 20); do
-  timeout 60 "$bin/roam-client" --insecure -q -o "$work/par$i.bin" "$base/big.bin" &
+  timeout 60 "$bin/roam-client" --alpn hq-interop --insecure -q -o "$work/par$i.bin" "$base/big.bin" &
   pids+=($!)
 done
 par_fail=0

@@ -1,0 +1,22 @@
+# Writes OUT, a C++ source defining roam::apps::www::kFiles (www_files.h) from every file under
+# DIR. Run by the build: cmake -DDIR=<www dir> -DOUT=<file.cc> -P embed_www.cmake
+file(GLOB_RECURSE files RELATIVE "${DIR}" "${DIR}/*")
+list(SORT files)
+set(body "// Generated from ${DIR} by apps/embed_www.cmake; do not edit.\n#include \"www_files.h\"\n\nnamespace roam::apps::www {\nnamespace {\n")
+set(table "")
+set(i 0)
+foreach(f ${files})
+  file(READ "${DIR}/${f}" hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR size "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  # One line per 32 bytes keeps the generated file readable in an editor.
+  string(REGEX REPLACE "((0x[0-9a-f][0-9a-f],){32})" "\\1\n" bytes "${bytes}")
+  string(APPEND body "const unsigned char f${i}[] = {\n${bytes}0};\n")
+  string(APPEND table "    {\"${f}\", f${i}, ${size}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "}  // namespace\n\nconst File kFiles[] = {\n${table}    {nullptr, nullptr, 0}};\nconst std::size_t kFileCount = ${i};\n\n}  // namespace roam::apps::www\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUT}.tmp")
