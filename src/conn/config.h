@@ -58,6 +58,8 @@ struct ConnectionConfig {
   bool auto_failover = true;
   // Paths kept per connection (the active one, a fallback, probes); older ones are dropped.
   std::size_t max_paths = 4;
+  // Mark packets ECT(0) and validate the path's ECN support (RFC 9000 13.4).
+  bool ecn = true;
   // Sends a PING after this much idle time so NAT mappings stay alive (0: off).
   Duration keep_alive = Duration::zero();
 };

@@ -82,6 +82,7 @@ struct PathInfo {
   bool validated = false;
   bool active = false;
   Duration smoothed_rtt{};
+  EcnState ecn = EcnState::kTesting;
 };
 
 using ReadResult = streams::ReadResult;
@@ -188,6 +189,9 @@ class Connection {
     streams::CryptoStream crypto;
     bool discarded = false;
     std::uint32_t pto_probes = 0;  // ack-eliciting probes owed after a PTO
+    wire::EcnCounts ecn_received;   // codepoints of the packets we received (for ACK_ECN)
+    wire::EcnCounts ecn_reported;   // the peer's counts in its latest ACK that advanced
+    std::uint64_t ect0_sent = 0;    // packets we sent marked ECT(0)
   };
 
 
@@ -312,6 +316,8 @@ class Connection {
   Path* rx_path_ = nullptr;         // path of the datagram being processed (nullptr: unknown yet)
   SocketAddress rx_local_, rx_peer_;
   std::size_t rx_size_ = 0;
+  std::uint8_t rx_ecn_ = 0;
+  std::uint8_t tx_ecn_ = 0;  // codepoint of the datagrams being built
   PathId next_path_id_{0};
   PathLookup path_lookup_{*this};
   std::unique_ptr<recovery::LossDetector> loss_;

@@ -61,7 +61,7 @@ std::vector<PathInfo> Connection::paths() const {
   std::vector<PathInfo> out;
   for (const auto& p : paths_) {
     out.push_back(PathInfo{p->id, p->local, p->peer, p->validated(), p.get() == active_,
-                           p->recovery->rtt().smoothed_rtt()});
+                           p->recovery->rtt().smoothed_rtt(), p->ecn.state()});
   }
   return out;
 }
@@ -93,6 +93,7 @@ Path& Connection::add_path(const SocketAddress& local, const SocketAddress& peer
                                                                            : recovery::CongestionAlgorithm::kCubic;
   rc.cc.max_datagram_size = config_.max_datagram_size;
   p->recovery = std::make_unique<recovery::PathRecovery>(rc);
+  p->ecn = EcnValidator(config_.ecn);
   paths_.push_back(std::move(p));
   return *paths_.back();
 }

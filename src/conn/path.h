@@ -12,6 +12,7 @@
 
 #include "common/socket_address.h"
 #include "common/types.h"
+#include "conn/ecn.h"
 #include "recovery/path_recovery.h"
 
 namespace roam::conn {
@@ -62,6 +63,7 @@ struct Path {
   // PATH_RESPONSEs owed on this path (they go back on the path the challenge came from, 8.2.2).
   std::deque<PathChallengeData> responses;
 
+  EcnValidator ecn;  // restarts on every new path (13.4.2)
   bool ping_due = false;           // send something non-probing at once (after an address change)
   bool preferred_address = false;  // the server's preferred address, seen from either side
   Instant created{};

@@ -25,6 +25,7 @@ void Connection::on_datagram(Datagram dg, Instant now) {
   rx_local_ = dg.local;
   rx_peer_ = dg.peer;
   rx_size_ = size;
+  rx_ecn_ = dg.ecn & 3;
   if (rx_path_) {
     rx_path_->bytes_received += size;
   } else if (side_ == Side::kClient || !handshake_confirmed_) {
@@ -213,6 +214,12 @@ void Connection::process_packet(const wire::PacketHeader& hdr, MutBytes packet, 
     if (rx_path_) rx_path_->bytes_received += rx_size_;
   }
   const bool largest_so_far = !largest || uh->packet_number > *largest;
+  switch (rx_ecn_) {
+    case kEcnEct0: ++sp.ecn_received.ect0; break;
+    case kEcnEct1: ++sp.ecn_received.ect1; break;
+    case kEcnCe: ++sp.ecn_received.ce; break;
+    default: break;
+  }
   // Server: a Handshake packet proves the client's address and ends the Initial space (RFC 9001 4.9.1).
   if (side_ == Side::kServer && level == Level::kHandshake && !received_handshake_packet_) {
     received_handshake_packet_ = true;
@@ -383,10 +390,20 @@ Status Connection::on_ack_frame(Level level, const wire::AckFrame& ack, Instant 
   std::vector<recovery::AckRange> ranges;
   ranges.reserve(ack.ranges.size());
   for (const auto& r : ack.ranges) ranges.push_back(recovery::AckRange{r.smallest, r.largest});
-  std::optional<std::uint64_t> ce;
-  if (ack.ecn) ce = ack.ecn->ce;
-  auto out = loss_->on_ack_received(space_of(level), ranges, delay, ce, now);
+  // ECN-CE is acted on here, after validating the counts (RFC 9000 13.4.2), not by the detector.
+  const auto largest_before = loss_->largest_acked(space_of(level));
+  auto out = loss_->on_ack_received(space_of(level), ranges, delay, std::nullopt, now);
   if (!out) return out.error();
+  if (!out->acked.empty() && (!largest_before || ack.largest > *largest_before)) {
+    std::uint64_t marked = 0;
+    for (const auto& p : out->acked) marked += p.ecn == kEcnEct0 ? 1 : 0;
+    auto& sp = spaces_[static_cast<std::size_t>(level)];
+    const auto& newest = out->acked.front();
+    Path* path = find_path(newest.path);
+    if (path && path->ecn.on_ack(marked, ack.ecn, sp.ecn_reported, sp.ect0_sent)) {
+      path->recovery->cc().on_ecn_ce(newest.time_sent, now);
+    }
+  }
   handle_recovery_result(*out, level, now);
   if (level == Level::kApplication && app_keys_) app_keys_->on_ack_received(ack.largest);
   return {};
@@ -399,6 +416,9 @@ void Connection::handle_recovery_result(const recovery::AckOutcome& out, Level l
   for (const auto& p : out.lost) {
     qlog_lost(now, p);
     on_packet_lost(p, level);
+    if (p.ecn == kEcnEct0) {
+      if (Path* path = find_path(p.path)) path->ecn.on_marked_lost(1);
+    }
   }
   stats_.packets_lost += out.lost.size();
   auto& rec = *active_->recovery;

@@ -64,10 +64,13 @@ std::optional<Transmit> Connection::poll_transmit(Instant now, MutBytes buf, std
     if (n > 0) {
       t.local = p->local;
       t.peer = p->peer;
+      t.ecn = tx_ecn_;
       t.size = t.segment_size = n;
       return t;
     }
   }
+  tx_ecn_ = active_->ecn.codepoint();
+  t.ecn = tx_ecn_;
   // Pacing: ack-only datagrams are not paced, but everything we build here may carry data.
   pacing_wakeup_.reset();
   if (auto when = active_->recovery->next_send_time(now, config_.max_datagram_size); when && *when > now) {
@@ -201,7 +204,10 @@ std::size_t Connection::build_packet(Level level, Instant now, MutBytes out, std
   rec.ack_eliciting = ack_eliciting;
   rec.in_flight = in_flight;
   rec.path = active_->id;
+  rec.ecn = tx_ecn_;
   rec.token = token;
+  active_->ecn.on_packet_sent(tx_ecn_);
+  if (tx_ecn_ == kEcnEct0) ++sp.ect0_sent;
   (void)loss_->on_packet_sent(space_of(level), rec);  // charges the path's window and pacer
   if (ack_eliciting && sp.pto_probes > 0) --sp.pto_probes;
   // Client: the first Handshake packet sent ends the Initial space (RFC 9001 4.9.1).
@@ -227,7 +233,9 @@ std::size_t Connection::write_frames(Level level, wire::Writer& w, std::uint64_t
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - sp.acks.largest_received_time());
       delay_enc = static_cast<std::uint64_t>(std::max<std::int64_t>(us.count(), 0)) >> config_.ack_delay_exponent;
     }
-    if (wire::encode_ack(w, delay_enc, std::span(wr.data(), n), nullptr, n) > 0) {
+    const wire::EcnCounts& rc = sp.ecn_received;
+    const bool with_ecn = rc.ect0 || rc.ect1 || rc.ce;
+    if (wire::encode_ack(w, delay_enc, std::span(wr.data(), n), with_ecn ? &rc : nullptr, n) > 0) {
       sent_.add(token, SentFrame{SentFrame::Kind::kAck, 0, false, 0, ranges[0].largest, 0, {}});
       ack_written = true;
     }
@@ -417,6 +425,7 @@ std::size_t Connection::build_probe_datagram(Path& path, Instant now, MutBytes o
   // One 1-RTT packet with PATH_CHALLENGE and/or PATH_RESPONSE, sent with the path's own CID and
   // expanded to 1200 bytes unless the path's anti-amplification budget forbids it (8.2.1, 8.2.2).
   auto& sp = spaces_[static_cast<std::size_t>(Level::kApplication)];
+  tx_ecn_ = path.ecn.codepoint();
   const std::size_t limit = std::min({out.size(), config_.max_datagram_size, path.amplification_budget()});
   if (limit < 64) return 0;
   const std::uint64_t pn = sp.next_pn;
@@ -466,6 +475,9 @@ std::size_t Connection::build_probe_datagram(Path& path, Instant now, MutBytes o
   rec.ack_eliciting = true;
   rec.in_flight = true;
   rec.path = path.id;
+  rec.ecn = tx_ecn_;
+  path.ecn.on_packet_sent(rec.ecn);
+  if (rec.ecn == kEcnEct0) ++sp.ect0_sent;
   rec.token = sent_.begin();
   sent_.settle(rec.token);  // nothing in it is retransmitted: the validation timer sends anew
   (void)loss_->on_packet_sent(recovery::Space::kApplication, rec);

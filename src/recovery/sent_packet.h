@@ -26,6 +26,7 @@ struct SentPacket {
   bool ack_eliciting = false;  // contains a frame other than ACK, PADDING, CONNECTION_CLOSE
   bool in_flight = false;      // counts toward bytes in flight (ack-eliciting or PADDING)
   PathId path{};               // the path it was sent on: RTT and congestion state live there
+  std::uint8_t ecn = 0;        // the ECN codepoint it was sent with (RFC 9000 13.4)
   std::uint64_t token = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
 
 #include "common/random.h"
 #include "tls/context.h"
@@ -24,10 +25,13 @@ struct Pair {
   std::size_t drop_every = 0;
   std::size_t datagrams = 0;
   Duration one_way = std::chrono::milliseconds(10);
+  // What the network does to the ECN codepoint (nullptr: carries it unchanged).
+  std::function<std::uint8_t(std::uint8_t)> ecn_network;
   struct InFlight {
     Instant arrival;
     bool to_server;
     std::vector<std::uint8_t> bytes;
+    std::uint8_t ecn = 0;
   };
   std::deque<InFlight> wire;
 
@@ -56,7 +60,9 @@ struct Pair {
         const std::size_t n = std::min(t->segment_size, t->size - off);
         ++datagrams;
         if (drop_every && datagrams % drop_every == 0) continue;
-        wire.push_back({now + one_way, to_server, std::vector<std::uint8_t>(buf.begin() + off, buf.begin() + off + n)});
+        const std::uint8_t ecn = ecn_network ? ecn_network(t->ecn) : t->ecn;
+        wire.push_back(
+            {now + one_way, to_server, std::vector<std::uint8_t>(buf.begin() + off, buf.begin() + off + n), ecn});
       }
     }
   }
@@ -70,9 +76,9 @@ struct Pair {
         ASSERT_TRUE(s.ok()) << s.error().reason;
         server = std::move(s).value();
       }
-      server->on_datagram(Datagram{server_addr, client_addr, 0, d.bytes}, now);
+      server->on_datagram(Datagram{server_addr, client_addr, d.ecn, d.bytes}, now);
     } else {
-      client->on_datagram(Datagram{client_addr, server_addr, 0, d.bytes}, now);
+      client->on_datagram(Datagram{client_addr, server_addr, d.ecn, d.bytes}, now);
     }
   }
 
@@ -178,6 +184,41 @@ TEST(Connection, TransfersUnderLoss) {
   p.drop_every = 7;
   transfer(p, 512 * 1024);
   EXPECT_GT(p.server->stats().packets_received, 0u);
+}
+
+// ECN (RFC 9000 13.4): marks that the network carries validate the path; marks it clears stop
+// the marking without hurting the transfer; CE marks make the sender back off like a loss.
+EcnState server_ecn(const Pair& p) {
+  for (const auto& path : p.server->paths()) {
+    if (path.active) return path.ecn;
+  }
+  return EcnState::kFailed;
+}
+
+TEST(Connection, EcnCarriedValidatesThePath) {
+  Pair p;
+  transfer(p, 1 << 20);
+  EXPECT_EQ(server_ecn(p), EcnState::kCapable);
+}
+
+TEST(Connection, EcnBleachedByTheNetworkIsDisabled) {
+  Pair p;
+  p.ecn_network = [](std::uint8_t) { return kEcnNotEct; };
+  transfer(p, 1 << 20);
+  EXPECT_EQ(server_ecn(p), EcnState::kFailed);
+}
+
+TEST(Connection, EcnCongestionExperiencedShrinksTheWindow) {
+  Pair clean;
+  transfer(clean, 2 << 20);
+  Pair marked;
+  int n = 0;
+  // An AQM that marks one in twenty ECT packets Congestion Experienced.
+  marked.ecn_network = [&n](std::uint8_t cp) { return cp == kEcnEct0 && ++n % 20 == 0 ? kEcnCe : cp; };
+  transfer(marked, 2 << 20);
+  EXPECT_EQ(server_ecn(marked), EcnState::kCapable);
+  EXPECT_LT(marked.server->stats().cwnd, clean.server->stats().cwnd);
+  EXPECT_EQ(marked.server->stats().packets_lost, 0u);
 }
 
 TEST(Connection, ApplicationCloseReachesPeer) {
