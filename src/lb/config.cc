@@ -40,7 +40,7 @@ ConfigResult<std::basic_string<std::uint8_t>> parse_hex(std::string_view hex, st
   }
   std::basic_string<std::uint8_t> out;
   if (digits.empty() || digits.size() % 2 != 0 || !from_hex(digits, out)) {
-    return ConfigError{std::string(what) + " '" + std::string(hex) + "' is not an even number of hex digits"};
+    return ConfigError{std::string(what) + " '" + std::string(hex) + "' is not hex (an even number of digits 0-9, a-f)"};
   }
   return out;
 }

@@ -51,7 +51,7 @@ TEST(LbSettings, ErrorsNameTheLine) {
       {"config id=0 server-id-len=10 nonce-len=10\n", "must sum to 19 or less"},
       {"config id=0 server-id-len=x nonce-len=4\n", "server-id-len=x is not a number"},
       {"config id=0 server-id-len=3 nonce-len=4 key=0011\n", "has 2 octets; AES-128 wants 16"},
-      {"config id=0 server-id-len=3 nonce-len=4 key=zz\n", "is not an even number of hex digits"},
+      {"config id=0 server-id-len=3 nonce-len=4 key=zz\n", "is not hex (an even number of digits"},
       {"config id=0 server-id-len=3 nonce-len=4 encode-length=maybe\n", "wants yes or no"},
       {"config id=0 server-id-len=3 nonce-len=4 id\n", "'id' is not NAME=VALUE"},
       {"backend 0a01\n", "line 1: backend '0a01' wants ID=ADDR:PORT"},
