@@ -35,6 +35,11 @@ void print_closed(const ConnectionState& st, const conn::Connection& c) {
               static_cast<unsigned long long>(p ? p->bytes_sent() : 0),
               static_cast<unsigned long long>(stats.packets_lost), c.alpn().empty() ? "none" : c.alpn().c_str(),
               static_cast<unsigned long long>(p ? p->refused() : 0));
+  if (c.read_key_generation() > 0 || c.write_key_generation() > 0) {
+    std::printf("  key updates: 1-RTT keys at generation %llu (receiving), %llu (sending)\n",
+                static_cast<unsigned long long>(c.read_key_generation()),
+                static_cast<unsigned long long>(c.write_key_generation()));
+  }
   if (stats.paths_probed > 0 || stats.migrations > 0) {
     std::printf("  paths: %llu probed, %llu validated, %llu failed; %llu migrations (%llu NAT rebindings); "
                 "CIDs: %llu issued, %llu retired by the peer, %llu of the peer's retired\n",

@@ -8,6 +8,10 @@
 #   roam-client-echo    roam-client -> quic-go server: echo of a 4000-byte text
 #   quicgo-client-echo  quic-go client -> roam-server: echo of a 4000-byte text
 #   roam-client-retry   roam-client -> quic-go server that sends Retry: 1 MB perf download
+#   roam-client-h3      roam-client -> quic-go http3 server: a 10 MB file and a small one over HTTP/3
+#                       on one connection, byte-exact; a missing file is one "404 Not Found" line
+#   quicgo-client-h3    quic-go http3 client -> roam-server --root: the same files fetched
+#                       concurrently, byte-exact (sha256); HEAD; 404; roam-server logs h3 requests
 # Servers listen on 127.0.0.1 port 0 (a free port chosen by the kernel) and print it.
 set -u
 case_name=$1
@@ -45,8 +49,29 @@ start_quicgo_server() {  # start_quicgo_server [extra flags]: sets $port
   echo "quic-go server: $line"
 }
 
-start_roam_server() {  # sets $port
-  "$bin/roam-server" --listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
+# HTTP/3 cases serve this tree: 10 MB of random bytes and a small text file.
+make_h3_root() {
+  mkdir -p "$work/root" "$work/dl"
+  head -c 10485760 /dev/urandom >"$work/root/file10m"
+  printf 'a small file served next to the big one\n' >"$work/root/small.txt"
+}
+sha() { sha256sum <"$1" | cut -d' ' -f1; }
+
+start_quicgo_h3_server() {  # sets $port
+  "$peer" h3-server -listen 127.0.0.1:0 -cert-out "$work/quicgo-cert.pem" -root "$work/root" >"$work/server.log" 2>&1 &
+  track $!
+  local line
+  if ! line=$(wait_for_line "$work/server.log" '^listening on ' 10); then
+    show_log "quic-go http3 server" "$work/server.log"
+    result FAIL quic-go "roam client -> quic-go server" "$case_name" "quic-go http3 server did not start"
+    exit 1
+  fi
+  port=$(echo "$line" | port_of_listening_line)
+  echo "quic-go http3 server: $line"
+}
+
+start_roam_server() {  # start_roam_server [extra flags]: sets $port
+  "$bin/roam-server" --listen 127.0.0.1:0 "$@" >"$work/server.log" 2>&1 &
   track $!
   local line
   if ! line=$(wait_for_line "$work/server.log" '^roam-server listening on ' 10); then
@@ -129,6 +154,45 @@ case $case_name in
     check "roam-server reports 1 request, 4000 bytes sent" server_says "closed: 1 requests, 4000 bytes sent"
     check_peer_address
     ;;
+  roam-client-h3)
+    direction="roam client -> quic-go server"
+    make_h3_root
+    start_quicgo_h3_server
+    run_client 60 "$bin/roam-client" --ca "$work/quicgo-cert.pem" --download "$work/dl" --timeout 20 \
+      "https://127.0.0.1:$port/file10m" "https://127.0.0.1:$port/small.txt"
+    check "roam-client exits 0" [ "$client_rc" -eq 0 ]
+    check "10 MB file byte-exact (sha256)" [ "$(sha "$work/dl/file10m")" = "$(sha "$work/root/file10m")" ]
+    check "small file byte-exact" cmp -s "$work/dl/small.txt" "$work/root/small.txt"
+    check "quic-go served both over HTTP/3" server_says "^request HTTP/3.0 GET /file10m 200 10485760\$"
+    summary="10 MB + small file byte-exact over h3 ($(grep -m1 -E '^received' "$work/client.log" | sed -E 's/, goodput.*//'))"
+    run_client 20 "$bin/roam-client" --ca "$work/quicgo-cert.pem" -o - --timeout 10 "https://127.0.0.1:$port/nope"
+    check "missing file: exit 1, one line '404 Not Found'" \
+      [ "$client_rc" -eq 1 ] && [ "$(cat "$work/client.log")" = "error: https://127.0.0.1:$port/nope: 404 Not Found" ]
+    summary="$summary; 404 reported as one line, exit 1"
+    ;;
+  quicgo-client-h3)
+    direction="quic-go client -> roam server"
+    make_h3_root
+    start_roam_server --root "$work/root" --log-requests
+    run_client 60 "$peer" h3-client -out "$work/dl" -timeout 50s "https://127.0.0.1:$port/file10m" \
+      "https://127.0.0.1:$port/small.txt"
+    check "quic-go client exits 0" [ "$client_rc" -eq 0 ]
+    check "quic-go client: 10 MB over HTTP/3, sha256 matches" \
+      client_said "^https://127.0.0.1:$port/file10m: HTTP/3.0 200, 10485760 bytes, sha256 $(sha "$work/root/file10m"), content-length 10485760"
+    check "10 MB file saved byte-exact" [ "$(sha "$work/dl/file10m")" = "$(sha "$work/root/file10m")" ]
+    check "small file byte-exact" cmp -s "$work/dl/small.txt" "$work/root/small.txt"
+    check "roam-server logged both h3 requests" server_says '^request 127\.0\.0\.1:[0-9]+ h3 GET /small\.txt 200 '
+    check "roam-server logged the 10 MB request" server_says '^request 127\.0\.0\.1:[0-9]+ h3 GET /file10m 200 10485760$'
+    summary="10 MB + small file byte-exact over h3 (quic-go http3 client, concurrent requests)"
+    run_client 20 "$peer" h3-client -method HEAD "https://127.0.0.1:$port/file10m"
+    check "HEAD: 200, no body, content-length 10485760" \
+      client_said "^https://127.0.0.1:$port/file10m: HTTP/3.0 200, 0 bytes, .*content-length 10485760, content-type application/octet-stream"
+    run_client 20 "$peer" h3-client "https://127.0.0.1:$port/nope" "https://127.0.0.1:$port/../root/small.txt"
+    check "missing file: 404" client_said "^https://127.0.0.1:$port/nope: HTTP/3.0 404, "
+    check "roam-server logged the 404" server_says '^request 127\.0\.0\.1:[0-9]+ h3 GET /nope 404 '
+    check "a path climbing out of --root: 400" client_said "^https://127.0.0.1:$port/../root/small.txt: HTTP/3.0 400, "
+    summary="$summary; HEAD, 404 and 400 (a '..' path) as expected"
+    ;;
   *)
     echo "unknown case '$case_name'"
     exit 2
@@ -143,7 +207,7 @@ if [ "$fail" -ne 0 ]; then
   result FAIL quic-go "$direction" "$case_name" "${detail:-see test log}"
   exit 1
 fi
-summary=$(grep -m1 -E '^received' "$work/client.log" | cut -c1-120)
+[ -z "${summary:-}" ] && summary=$(grep -m1 -E '^received' "$work/client.log" | cut -c1-120)
 if [ -z "$summary" ]; then
   summary="4000-byte text echoed in $(sed -n -E 's/^echo: .* \(([0-9.]+ ms)\)$/\1/p' "$work/client.log")"
 fi

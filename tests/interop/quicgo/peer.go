@@ -8,6 +8,12 @@
 // prints "listening on ADDR" once ready, then one line per served stream and per closed connection.
 // Client: quicgo-peer client -addr HOST:PORT -alpn perf -perf N   (or -alpn echo -echo TEXT)
 // prints one result line and exits 0 only when every byte matched.
+//
+// And HTTP/3, through quic-go's http3 package:
+// h3-server [-listen 127.0.0.1:0] [-cert-out FILE] -root DIR: serves DIR (net/http's FileServer);
+// prints "listening on ADDR" once ready, then "request PROTO METHOD PATH STATUS BYTES" per request.
+// h3-client [-method GET|HEAD] [-out DIR] URL...: fetches the URLs concurrently (one connection per
+// server), prints "URL: STATUS, N bytes, sha256 HEX" per URL and exits 0 only if every status is 2xx.
 package main
 
 import (
@@ -27,11 +33,15 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
+	"path"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	quic "github.com/lucas-clemente/quic-go"
+	"github.com/lucas-clemente/quic-go/http3"
 )
 
 // perfByte is the byte at offset of a perf response; it must equal roam::apps::perf_byte.
@@ -294,9 +304,148 @@ func runClient(args []string) {
 	}
 }
 
+// loggingWriter records the status and body size of one HTTP response.
+type loggingWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  uint64
+}
+
+func (w *loggingWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *loggingWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += uint64(n)
+	return n, err
+}
+
+func runH3Server(args []string) {
+	fs := flag.NewFlagSet("h3-server", flag.ExitOnError)
+	listen := fs.String("listen", "127.0.0.1:0", "UDP address to listen on (port 0: any free port)")
+	certOut := fs.String("cert-out", "", "write the self-signed certificate (PEM) here")
+	keylog := fs.String("keylog", "", "append TLS secrets here (NSS key log format)")
+	root := fs.String("root", "", "directory to serve")
+	fs.Parse(args)
+	if *root == "" {
+		fatalf("h3-server needs -root DIR")
+	}
+	cert, der, err := selfSigned()
+	if err != nil {
+		fatalf("certificate: %v", err)
+	}
+	if *certOut != "" {
+		pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+		if err := os.WriteFile(*certOut, pemBytes, 0o644); err != nil {
+			fatalf("cannot write %s: %v", *certOut, err)
+		}
+	}
+	files := http.FileServer(http.Dir(*root))
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lw := &loggingWriter{ResponseWriter: w}
+		files.ServeHTTP(lw, r)
+		if lw.status == 0 {
+			lw.status = http.StatusOK
+		}
+		fmt.Printf("request %s %s %s %d %d\n", r.Proto, r.Method, r.URL.Path, lw.status, lw.bytes)
+	})
+	pc, err := net.ListenPacket("udp", *listen)
+	if err != nil {
+		fatalf("listen on %s: %v", *listen, err)
+	}
+	srv := &http3.Server{
+		Handler:    handler,
+		TLSConfig:  &tls.Config{Certificates: []tls.Certificate{cert}, KeyLogWriter: openKeyLog(*keylog)},
+		QuicConfig: &quic.Config{MaxIdleTimeout: 30 * time.Second},
+	}
+	fmt.Printf("listening on %s (quic-go http3, serving %s)\n", pc.LocalAddr(), *root)
+	if err := srv.Serve(pc); err != nil {
+		fatalf("serve: %v", err)
+	}
+}
+
+func runH3Client(args []string) {
+	fs := flag.NewFlagSet("h3-client", flag.ExitOnError)
+	method := fs.String("method", "GET", "GET or HEAD")
+	outDir := fs.String("out", "", "save each body in DIR, named after the last path segment")
+	keylog := fs.String("keylog", "", "append TLS secrets here (NSS key log format)")
+	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	fs.Parse(args)
+	urls := fs.Args()
+	if len(urls) == 0 {
+		fatalf("h3-client needs at least one URL")
+	}
+	rt := &http3.RoundTripper{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true, KeyLogWriter: openKeyLog(*keylog)},
+		QuicConfig:      &quic.Config{MaxIdleTimeout: 30 * time.Second},
+	}
+	defer rt.Close()
+	client := &http.Client{Transport: rt, Timeout: *timeout}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	failed := false
+	for _, u := range urls {
+		wg.Add(1)
+		go func(u string) {
+			defer wg.Done()
+			line, ok := fetch(client, *method, u, *outDir)
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Println(line)
+			if !ok {
+				failed = true
+			}
+		}(u)
+	}
+	wg.Wait()
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// fetch makes one request and describes the outcome in one line.
+func fetch(client *http.Client, method, u, outDir string) (string, bool) {
+	req, err := http.NewRequest(method, u, nil)
+	if err != nil {
+		return fmt.Sprintf("error: %s: %v", u, err), false
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Sprintf("error: %s: %v", u, err), false
+	}
+	defer resp.Body.Close()
+	h := sha256.New()
+	var sink io.Writer = h
+	if outDir != "" && resp.StatusCode/100 == 2 {
+		name := path.Base(req.URL.Path)
+		if name == "/" || name == "." || name == "" {
+			name = "index.html"
+		}
+		f, err := os.Create(path.Join(outDir, name))
+		if err != nil {
+			return fmt.Sprintf("error: %s: %v", u, err), false
+		}
+		defer f.Close()
+		sink = io.MultiWriter(h, f)
+	}
+	n, err := io.Copy(sink, resp.Body)
+	if err != nil {
+		return fmt.Sprintf("error: %s: body after %d bytes: %v", u, n, err), false
+	}
+	line := fmt.Sprintf("%s: %s %d, %d bytes, sha256 %x, content-length %d, content-type %s", u, resp.Proto,
+		resp.StatusCode, n, h.Sum(nil), resp.ContentLength, resp.Header.Get("Content-Type"))
+	return line, resp.StatusCode/100 == 2
+}
+
 func main() {
+	const usage = "usage: quicgo-peer server|client|h3-server|h3-client [flags]"
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: quicgo-peer server|client [flags]")
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -304,8 +453,12 @@ func main() {
 		runServer(os.Args[2:])
 	case "client":
 		runClient(os.Args[2:])
+	case "h3-server":
+		runH3Server(os.Args[2:])
+	case "h3-client":
+		runH3Client(os.Args[2:])
 	default:
-		fmt.Fprintln(os.Stderr, "usage: quicgo-peer server|client [flags]")
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
 }

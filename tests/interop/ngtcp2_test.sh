@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Interop between roam and ngtcp2 0.12's example programs (Debian ngtcp2-client / ngtcp2-server:
+# gtlsclient and gtlsserver, HTTP/3 over nghttp3) on loopback:
+#   ngtcp2_test.sh CASE ROAM_BIN_DIR GTLSCLIENT GTLSSERVER OPENSSL
+# CASE is one of:
+#   gtlsclient-h3-download  gtlsclient -> roam-server --root: a 10 MB file and a small one on one
+#                           connection, byte-exact (sha256); roam-server logs both h3 requests
+#   gtlsclient-key-update   the same 10 MB download while gtlsclient initiates a 1-RTT key update
+#                           (--key-update); roam-server reports its keys at generation >= 1
+#   roam-client-h3-download roam-client -> gtlsserver --htdocs (certificate made with openssl for
+#                           this run, verified by roam-client with --ca): 10 MB byte-exact, and a
+#                           missing file gives one "404 Not Found" line and exit 1
+# Migration cases (gtlsclient --change-local-addr, --nat-rebinding) go in the section marked
+# "MIGRATION CASES" below.
+# Servers listen on 127.0.0.1 (roam-server on a port the kernel picks; gtlsserver on a free port
+# found first, as it cannot report one).
+set -u
+case_name=$1
+bin=$2
+gtlsclient=$3
+gtlsserver=$4
+openssl=$5
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+work=$(mktemp -d /tmp/roam-ngtcp2.XXXXXX)
+trap cleanup EXIT
+fail=0
+check() {  # check DESCRIPTION COMMAND...
+  local what=$1
+  shift
+  if "$@"; then
+    echo "ok   $what"
+  else
+    echo "FAIL $what"
+    fail=1
+  fi
+}
+sha() { sha256sum <"$1" | cut -d' ' -f1; }
+server_says() { wait_for_line "$work/server.log" "$1" "${2:-5}" >/dev/null; }
+
+# The served tree: 10 MB of random bytes and a small text file.
+mkdir -p "$work/root" "$work/dl"
+head -c 10485760 /dev/urandom >"$work/root/file10m"
+printf 'a small file served next to the big one\n' >"$work/root/small.txt"
+
+start_roam_server() {  # start_roam_server DIRECTION: sets $port
+  "$bin/roam-server" --listen 127.0.0.1:0 --root "$work/root" --log-requests >"$work/server.log" 2>&1 &
+  track $!
+  local line
+  if ! line=$(wait_for_line "$work/server.log" '^roam-server listening on ' 10); then
+    show_log "roam-server" "$work/server.log"
+    result FAIL ngtcp2 "$1" "$case_name" "roam-server did not start"
+    exit 1
+  fi
+  port=$(echo "$line" | port_of_listening_line)
+  echo "roam-server: $line"
+}
+
+# A UDP port nobody uses on 127.0.0.1 (gtlsserver takes its port on the command line).
+free_udp_port() {
+  python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start_gtlsserver() {  # sets $port; certificate in $work/cert.pem
+  "$openssl" req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/key.pem" \
+    -out "$work/cert.pem" -days 2 -subj "/CN=localhost" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign" \
+    -addext "extendedKeyUsage=serverAuth" >"$work/openssl.log" 2>&1 || {
+    show_log openssl "$work/openssl.log"
+    result FAIL ngtcp2 "roam client -> ngtcp2 server" "$case_name" "openssl could not make a certificate"
+    exit 1
+  }
+  local attempt
+  for attempt in 1 2 3; do
+    port=$(free_udp_port)
+    "$gtlsserver" -d "$work/root" 127.0.0.1 "$port" "$work/key.pem" "$work/cert.pem" --no-quic-dump --no-http-dump \
+      >"$work/server.log" 2>&1 &
+    local pid=$!
+    track $pid
+    # gtlsserver prints nothing when ready: wait for its socket.
+    local i
+    for i in $(seq 1 50); do
+      if ss -Hlun "sport = :$port" 2>/dev/null | grep -q "127.0.0.1:$port"; then
+        echo "gtlsserver: listening on 127.0.0.1:$port"
+        return 0
+      fi
+      kill -0 $pid 2>/dev/null || break
+      sleep 0.1
+    done
+  done
+  show_log gtlsserver "$work/server.log"
+  result FAIL ngtcp2 "roam client -> ngtcp2 server" "$case_name" "gtlsserver did not start"
+  exit 1
+}
+
+run_client() {  # run_client LIMIT_SECONDS COMMAND...: output in $work/client.log, exit code in $client_rc
+  local limit=$1
+  shift
+  local t0 t1
+  t0=$(date +%s.%N)
+  timeout "$limit" "$@" >"$work/client.log" 2>&1
+  client_rc=$?
+  t1=$(date +%s.%N)
+  elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+  echo "client exit code $client_rc after $elapsed s: $(tail -n 3 "$work/client.log")"
+}
+
+detail=
+case $case_name in
+  gtlsclient-h3-download | gtlsclient-key-update)
+    direction="ngtcp2 client -> roam server"
+    start_roam_server "$direction"
+    extra=()
+    # 5 ms after the handshake: early in the transfer, so most of the 10 MB uses the new keys.
+    [ "$case_name" = gtlsclient-key-update ] && extra=(--key-update=5ms)
+    run_client 60 "$gtlsclient" -q --exit-on-all-streams-close --timeout=20s "${extra[@]}" --download "$work/dl" \
+      127.0.0.1 "$port" "https://127.0.0.1:$port/file10m" "https://127.0.0.1:$port/small.txt"
+    check "gtlsclient exits 0" [ "$client_rc" -eq 0 ]
+    check "10 MB file byte-exact (sha256)" [ "$(sha "$work/dl/file10m")" = "$(sha "$work/root/file10m")" ]
+    check "small file byte-exact" cmp -s "$work/dl/small.txt" "$work/root/small.txt"
+    check "roam-server logged the 10 MB h3 request" \
+      server_says '^request 127\.0\.0\.1:[0-9]+ h3 GET /file10m 200 10485760$'
+    check "roam-server logged the small h3 request" server_says '^request 127\.0\.0\.1:[0-9]+ h3 GET /small\.txt 200 '
+    total=$((10485760 + $(stat -c %s "$work/root/small.txt")))
+    check "both requests on one connection" server_says "closed: 2 requests, $total bytes sent, .*\\(ALPN h3, 0 refused\\)"
+    if [ "$case_name" = gtlsclient-key-update ]; then
+      check "roam-server followed the key update" \
+        server_says '^  key updates: 1-RTT keys at generation [1-9][0-9]* \(receiving\), [1-9][0-9]* \(sending\)'
+      keys=$(grep -m1 -o 'generation [0-9]* (receiving)' "$work/server.log")
+      detail="10 MB + small file byte-exact while gtlsclient updated the keys; roam-server ended at key $keys, in $elapsed s"
+    else
+      detail="10 MB + small file byte-exact (sha256) on one connection, both h3 requests in roam-server's log, in $elapsed s"
+    fi
+    ;;
+  roam-client-h3-download)
+    direction="roam client -> ngtcp2 server"
+    start_gtlsserver
+    run_client 60 "$bin/roam-client" --ca "$work/cert.pem" --download "$work/dl" --timeout 20 \
+      "https://127.0.0.1:$port/file10m" "https://127.0.0.1:$port/small.txt"
+    check "roam-client exits 0" [ "$client_rc" -eq 0 ]
+    check "10 MB file byte-exact (sha256)" [ "$(sha "$work/dl/file10m")" = "$(sha "$work/root/file10m")" ]
+    check "small file byte-exact" cmp -s "$work/dl/small.txt" "$work/root/small.txt"
+    check "roam-client summary: 2 streams" grep -q -E '^received 10\.5 MB in .* over 2 streams' "$work/client.log"
+    summary=$(grep -m1 -E '^received' "$work/client.log" | cut -c1-100)
+    run_client 20 "$bin/roam-client" --ca "$work/cert.pem" -o - --timeout 10 "https://localhost:$port/no-such-file"
+    check "missing file: exit 1" [ "$client_rc" -eq 1 ]
+    check "missing file: one line, 404 Not Found" \
+      [ "$(cat "$work/client.log")" = "error: https://localhost:$port/no-such-file: 404 Not Found" ]
+    detail="10 MB + small file byte-exact, gtlsserver's certificate verified (--ca); a missing file is one '404 Not Found' line, exit 1 ($summary)"
+    ;;
+  # ---- MIGRATION CASES ----
+  # gtlsclient --change-local-addr=DURATION [--nat-rebinding] against roam-server: the lead adds them
+  # here (same shape as gtlsclient-h3-download: start_roam_server, run_client, checks on the
+  # download and on roam-server's "path changed" lines), and lists them in CMakeLists.txt.
+  # ---- END OF MIGRATION CASES ----
+  *)
+    echo "unknown case '$case_name'"
+    exit 2
+    ;;
+esac
+
+if [ "$fail" -ne 0 ]; then
+  show_log "client" "$work/client.log"
+  show_log "server" "$work/server.log"
+  keep_work=1
+  why=$(grep -m1 -E '^error' "$work/client.log" | cut -c1-160)
+  result FAIL ngtcp2 "$direction" "$case_name" "${why:-see test log}"
+  exit 1
+fi
+result PASS ngtcp2 "$direction" "$case_name" "$detail"
+exit 0
