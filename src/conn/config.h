@@ -58,6 +58,9 @@ struct ConnectionConfig {
   bool auto_failover = true;
   // Paths kept per connection (the active one, a fallback, probes); older ones are dropped.
   std::size_t max_paths = 4;
+  // PMTU discovery (RFC 8899, RFC 9000 14.3) probes up to this UDP payload size (1472 fills a
+  // 1500-byte IPv4 Ethernet MTU; 20 bytes less on IPv6); 0 or <= 1200 turns it off.
+  std::size_t pmtu_max = 1472;
   // Mark packets ECT(0) and validate the path's ECN support (RFC 9000 13.4).
   bool ecn = true;
   // Sends a PING after this much idle time so NAT mappings stay alive (0: off).

@@ -282,6 +282,7 @@ void Connection::on_handshake_complete() {
     loss_->on_handshake_confirmed(last_activity_);
     discard_space(Level::kHandshake);
     issue_connection_ids();
+    start_pmtu_search(*active_);
     push_event(HandshakeConfirmed{});
   }
 }
@@ -301,6 +302,7 @@ void Connection::confirm_handshake(Instant now) {
   loss_->on_handshake_confirmed(now);
   discard_space(Level::kHandshake);
   issue_connection_ids();
+  start_pmtu_search(*active_);
   push_event(HandshakeConfirmed{});
   maybe_follow_preferred_address(now);
 }
@@ -391,6 +393,11 @@ void Connection::on_timeout(Instant now) {
       spaces_[level].pto_probes = out.probe->count;
     }
     maybe_fail_over(now);
+    // Nothing acknowledged through repeated timeouts: maybe the path's MTU shrank (RFC 8899 4.3).
+    if (loss_->pto_count() >= 3 && active_->pmtu.on_black_hole_suspected()) {
+      active_->recovery->set_max_datagram_size(active_->max_datagram());
+      qlog_mtu(now, *active_);
+    }
   }
   on_path_timers(now);
 }

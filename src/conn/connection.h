@@ -83,6 +83,7 @@ struct PathInfo {
   bool active = false;
   Duration smoothed_rtt{};
   EcnState ecn = EcnState::kTesting;
+  std::size_t max_datagram = 1200;  // UDP payload size in use (PMTU discovery raises it)
 };
 
 using ReadResult = streams::ReadResult;
@@ -245,6 +246,8 @@ class Connection {
                            bool& ack_needed, bool& ack_written);
   std::size_t build_close_datagram(MutBytes out, std::size_t limit);
   std::size_t build_probe_datagram(Path& path, Instant now, MutBytes out);
+  std::size_t build_mtu_probe(Path& path, std::size_t size, Instant now, MutBytes out);
+  void start_pmtu_search(Path& path);
   Path* path_needing_probe(Instant now);
 
   // Errors and closing.
@@ -289,6 +292,7 @@ class Connection {
   Duration validation_timeout(const Path& path) const;
   void qlog_tuple(Instant now, const Path& path, bool abandoned);
   void qlog_migration(Instant now, std::string_view state, const Path& path);
+  void qlog_mtu(Instant now, const Path& path);
 
   Level level_of(wire::PacketType t) const;
   static recovery::Space space_of(Level l) { return static_cast<recovery::Space>(l); }

@@ -61,7 +61,7 @@ std::vector<PathInfo> Connection::paths() const {
   std::vector<PathInfo> out;
   for (const auto& p : paths_) {
     out.push_back(PathInfo{p->id, p->local, p->peer, p->validated(), p.get() == active_,
-                           p->recovery->rtt().smoothed_rtt(), p->ecn.state()});
+                           p->recovery->rtt().smoothed_rtt(), p->ecn.state(), p->max_datagram()});
   }
   return out;
 }
@@ -242,6 +242,9 @@ void Connection::on_path_response(const PathChallengeData& data, Instant now) {
     p.next_challenge_at.reset();
     p.validation_deadline.reset();
     ++stats_.paths_validated;
+    // PMTU discovery starts over on every new path (RFC 9000 14.3), from the 1200-byte base.
+    start_pmtu_search(p);
+    p.recovery->set_max_datagram_size(p.max_datagram());
     push_event(PathValidated{p.id, p.local, p.peer});
     qlog_migration(now, "probing_successful", p);
     if (&p == active_) {

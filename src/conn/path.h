@@ -13,6 +13,7 @@
 #include "common/socket_address.h"
 #include "common/types.h"
 #include "conn/ecn.h"
+#include "conn/pmtud.h"
 #include "recovery/path_recovery.h"
 
 namespace roam::conn {
@@ -64,6 +65,8 @@ struct Path {
   std::deque<PathChallengeData> responses;
 
   EcnValidator ecn;  // restarts on every new path (13.4.2)
+  PmtuSearch pmtu;   // so does PMTU discovery (RFC 9000 14.3)
+  std::size_t max_datagram() const { return pmtu.current(); }
   bool ping_due = false;           // send something non-probing at once (after an address change)
   bool preferred_address = false;  // the server's preferred address, seen from either side
   Instant created{};

@@ -205,6 +205,13 @@ void Connection::qlog_tuple(Instant now, const Path& path, bool abandoned) {
   qlog_->emit(now, "tuple_assigned", d.take());
 }
 
+void Connection::qlog_mtu(Instant now, const Path& path) {
+  if (!qlog_) return;
+  qlog::Event d;
+  d.field("new", static_cast<std::uint64_t>(path.max_datagram())).field("done", !path.pmtu.searching());
+  qlog_->emit(now, "mtu_updated", d.take());
+}
+
 void Connection::qlog_migration(Instant now, std::string_view state, const Path& path) {
   if (!qlog_) return;
   qlog::Event d;

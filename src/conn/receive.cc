@@ -447,6 +447,14 @@ void Connection::on_packet_acked(const recovery::SentPacket& p, Level level) {
       case SentFrame::Kind::kControl:
         streams_->on_control_frame_acked(f.control);
         break;
+      case SentFrame::Kind::kMtuProbe:
+        if (Path* path = find_path(PathId{static_cast<std::uint32_t>(f.id)})) {
+          if (path->pmtu.on_probe_acked(f.a)) {
+            path->recovery->set_max_datagram_size(path->pmtu.current());
+            qlog_mtu(now_hint_, *path);
+          }
+        }
+        break;
       default:
         break;
     }
@@ -477,6 +485,9 @@ void Connection::on_packet_lost(const recovery::SentPacket& p, Level level) {
         break;
       case SentFrame::Kind::kRetireConnectionId:
         peer_cids_.requeue_retire(f.a);
+        break;
+      case SentFrame::Kind::kMtuProbe:
+        if (Path* path = find_path(PathId{static_cast<std::uint32_t>(f.id)})) path->pmtu.on_probe_lost(f.a, now_hint_);
         break;
       default:
         break;  // ACK, PING and PATH_RESPONSE are never retransmitted as such

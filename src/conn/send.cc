@@ -35,7 +35,7 @@ bool Connection::has_data_to_send(Level level, Instant now) const {
   if (ack_due(level, now) || sp.pto_probes > 0 || sp.crypto.has_pending()) return true;
   if (level != Level::kApplication) return false;
   if (!handshake_complete_ && side_ == Side::kClient) return false;
-  const bool cwnd_ok = active_->recovery->cc().can_send(config_.max_datagram_size);
+  const bool cwnd_ok = active_->recovery->cc().can_send(active_->max_datagram());
   if (ping_pending_) return true;
   if (!cwnd_ok) return false;
   return handshake_done_pending_ || !ncid_pending_.empty() || peer_cids_.has_retire_pending() ||
@@ -52,7 +52,7 @@ std::optional<Transmit> Connection::poll_transmit(Instant now, MutBytes buf, std
   if (state_ == State::kClosing) {
     if (!close_pending_send_) return std::nullopt;
     close_pending_send_ = false;
-    const std::size_t n = build_close_datagram(buf, std::min(buf.size(), config_.max_datagram_size));
+    const std::size_t n = build_close_datagram(buf, std::min(buf.size(), active_->max_datagram()));
     if (n == 0) return std::nullopt;
     t.size = t.segment_size = n;
     return t;
@@ -71,9 +71,19 @@ std::optional<Transmit> Connection::poll_transmit(Instant now, MutBytes buf, std
   }
   tx_ecn_ = active_->ecn.codepoint();
   t.ecn = tx_ecn_;
+  // A PMTU probe when one is due and the window has room for it (RFC 9000 14.3).
+  if (handshake_confirmed_ && active_->validated()) {
+    if (auto size = active_->pmtu.probe_due(now);
+        size && *size <= buf.size() && active_->recovery->cc().can_send(*size)) {
+      if (const std::size_t n = build_mtu_probe(*active_, *size, now, buf); n > 0) {
+        t.size = t.segment_size = n;
+        return t;
+      }
+    }
+  }
   // Pacing: ack-only datagrams are not paced, but everything we build here may carry data.
   pacing_wakeup_.reset();
-  if (auto when = active_->recovery->next_send_time(now, config_.max_datagram_size); when && *when > now) {
+  if (auto when = active_->recovery->next_send_time(now, active_->max_datagram()); when && *when > now) {
     // Still send ACKs and probes that are due; data waits for the pacer, which needs a timer:
     // nothing else may wake the caller before the next ACK arrives.
     bool urgent = false;
@@ -90,7 +100,7 @@ std::optional<Transmit> Connection::poll_transmit(Instant now, MutBytes buf, std
   std::size_t off = 0;
   std::size_t count = 0;
   while (count < max_datagrams) {
-    std::size_t limit = std::min(config_.max_datagram_size, buf.size() - off);
+    std::size_t limit = std::min(active_->max_datagram(), buf.size() - off);
     limit = std::min(limit, active_->amplification_budget());
     if (t.segment_size) limit = std::min(limit, t.segment_size);
     if (limit < 64) break;
@@ -280,7 +290,7 @@ std::size_t Connection::write_frames(Level level, wire::Writer& w, std::uint64_t
   }
   if (level == Level::kApplication && (handshake_complete_ || side_ == Side::kServer)) {
     const bool probe = sp.pto_probes > 0;
-    const bool cwnd_ok = probe || active_->recovery->cc().can_send(config_.max_datagram_size);
+    const bool cwnd_ok = probe || active_->recovery->cc().can_send(active_->max_datagram());
     if (cwnd_ok) {
       while (streams_->has_control_frames() && remaining() > 0) {
         auto cf = streams_->pop_control_frame(remaining(), now);
@@ -426,7 +436,7 @@ std::size_t Connection::build_probe_datagram(Path& path, Instant now, MutBytes o
   // expanded to 1200 bytes unless the path's anti-amplification budget forbids it (8.2.1, 8.2.2).
   auto& sp = spaces_[static_cast<std::size_t>(Level::kApplication)];
   tx_ecn_ = path.ecn.codepoint();
-  const std::size_t limit = std::min({out.size(), config_.max_datagram_size, path.amplification_budget()});
+  const std::size_t limit = std::min({out.size(), path.max_datagram(), path.amplification_budget()});
   if (limit < 64) return 0;
   const std::uint64_t pn = sp.next_pn;
   const auto largest_acked = loss_->largest_acked(recovery::Space::kApplication);
@@ -483,6 +493,56 @@ std::size_t Connection::build_probe_datagram(Path& path, Instant now, MutBytes o
   (void)loss_->on_packet_sent(recovery::Space::kApplication, rec);
   if (challenged) qlog_tuple(now, path, false);
   return size;
+}
+
+void Connection::start_pmtu_search(Path& path) {
+  if (!peer_params_) return;
+  std::size_t max = std::min<std::uint64_t>(config_.pmtu_max, peer_params_->max_udp_payload_size);
+  if (path.peer.is_ipv6() && max > 1452) max = 1452;  // 40-byte IPv6 header instead of 20
+  path.pmtu = PmtuSearch(max);
+}
+
+std::size_t Connection::build_mtu_probe(Path& path, std::size_t size, Instant now, MutBytes out) {
+  // PING and PADDING filling exactly `size` bytes, sent with the path's CID.
+  auto& sp = spaces_[static_cast<std::size_t>(Level::kApplication)];
+  const std::uint64_t pn = sp.next_pn;
+  const auto largest_acked = loss_->largest_acked(recovery::Space::kApplication);
+  const std::size_t pn_len = wire::packet_number_length(pn, largest_acked.value_or(0), largest_acked.has_value());
+  const std::uint64_t truncated = pn & ((std::uint64_t{1} << (8 * pn_len)) - 1);
+  MutBytes pkt = out.first(size);
+  wire::Writer w(pkt);
+  std::size_t pn_offset = 0;
+  if (!wire::write_short_header(w, path.dcid, app_keys_->key_phase(), false, truncated, pn_len, pn_offset)) return 0;
+  const std::size_t header_len = w.size();
+  if (header_len + kTagLen + 1 > size) return 0;
+  wire::Writer pw(pkt.subspan(header_len, size - header_len - kTagLen));
+  wire::encode_frame(pw, wire::PingFrame{});
+  pw.write_zeros(pw.remaining());
+  const std::size_t payload_len = pw.size();
+  qlog_packet(now, true, Level::kApplication, pn, size, Bytes(pkt.data() + header_len, payload_len));
+  const std::size_t sealed = crypto::seal_packet(app_keys_->write_keys(), pkt, pn_offset, pn_len, pn, payload_len);
+  if (sealed == 0) return 0;
+  ++sp.next_pn;
+  ++stats_.packets_sent;
+  stats_.bytes_sent += sealed;
+  path.bytes_sent += sealed;
+  app_keys_->on_packet_sent(pn);
+  recovery::SentPacket rec;
+  rec.pn = pn;
+  rec.time_sent = now;
+  rec.bytes = static_cast<std::uint32_t>(sealed);
+  rec.ack_eliciting = true;
+  rec.in_flight = true;
+  rec.mtu_probe = true;
+  rec.path = path.id;
+  rec.ecn = tx_ecn_;
+  path.ecn.on_packet_sent(rec.ecn);
+  if (rec.ecn == kEcnEct0) ++sp.ect0_sent;
+  rec.token = sent_.begin();
+  sent_.add(rec.token, SentFrame{SentFrame::Kind::kMtuProbe, 0, false, path.id.value, size, 0, {}});
+  (void)loss_->on_packet_sent(recovery::Space::kApplication, rec);
+  path.pmtu.on_probe_sent(size, now);
+  return sealed;
 }
 
 }  // namespace roam::conn

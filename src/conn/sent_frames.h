@@ -22,6 +22,7 @@ struct SentFrame {
     kRetireConnectionId, // a = sequence number
     kNewToken,
     kPing,
+    kMtuProbe,           // a = probe size, id = path
   };
   Kind kind;
   std::uint8_t level = 0;

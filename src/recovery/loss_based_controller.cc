@@ -53,6 +53,7 @@ void LossBasedController::on_packets_lost(std::span<const SentPacket> lost, Inst
   for (const SentPacket& p : lost) {
     if (!p.in_flight) continue;
     bytes_in_flight_ -= std::min<std::size_t>(p.bytes, bytes_in_flight_);
+    if (p.mtu_probe) continue;
     if (!newest_lost || p.time_sent > *newest_lost) newest_lost = p.time_sent;
   }
   if (newest_lost) on_congestion_event(*newest_lost, now);

@@ -27,6 +27,7 @@ struct SentPacket {
   bool in_flight = false;      // counts toward bytes in flight (ack-eliciting or PADDING)
   PathId path{};               // the path it was sent on: RTT and congestion state live there
   std::uint8_t ecn = 0;        // the ECN codepoint it was sent with (RFC 9000 13.4)
+  bool mtu_probe = false;      // a PMTU probe: its loss is no congestion signal (RFC 9000 14.4)
   std::uint64_t token = 0;
 };
 

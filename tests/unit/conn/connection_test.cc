@@ -27,6 +27,8 @@ struct Pair {
   Duration one_way = std::chrono::milliseconds(10);
   // What the network does to the ECN codepoint (nullptr: carries it unchanged).
   std::function<std::uint8_t(std::uint8_t)> ecn_network;
+  // The path MTU: larger datagrams are dropped (0: no limit).
+  std::size_t max_wire = 0;
   struct InFlight {
     Instant arrival;
     bool to_server;
@@ -60,6 +62,7 @@ struct Pair {
         const std::size_t n = std::min(t->segment_size, t->size - off);
         ++datagrams;
         if (drop_every && datagrams % drop_every == 0) continue;
+        if (max_wire && n > max_wire) continue;
         const std::uint8_t ecn = ecn_network ? ecn_network(t->ecn) : t->ecn;
         wire.push_back(
             {now + one_way, to_server, std::vector<std::uint8_t>(buf.begin() + off, buf.begin() + off + n), ecn});
@@ -219,6 +222,49 @@ TEST(Connection, EcnCongestionExperiencedShrinksTheWindow) {
   EXPECT_EQ(server_ecn(marked), EcnState::kCapable);
   EXPECT_LT(marked.server->stats().cwnd, clean.server->stats().cwnd);
   EXPECT_EQ(marked.server->stats().packets_lost, 0u);
+}
+
+// PMTU discovery (RFC 8899, RFC 9000 14.3).
+std::size_t active_pmtu(const Connection& c) {
+  for (const auto& path : c.paths()) {
+    if (path.active) return path.max_datagram;
+  }
+  return 0;
+}
+std::size_t server_pmtu(const Pair& p) { return active_pmtu(*p.server); }
+
+TEST(Connection, PmtuDiscoveryReachesTheLargestSize) {
+  Pair p;
+  transfer(p, 1 << 20);
+  EXPECT_EQ(server_pmtu(p), 1472u);
+  EXPECT_EQ(active_pmtu(*p.client), 1472u);
+  EXPECT_EQ(p.client->stats().packets_lost + p.server->stats().packets_lost, 0u);
+}
+
+TEST(Connection, PmtuDiscoveryFindsASmallerPathMtu) {
+  Pair p;
+  p.max_wire = 1350;
+  transfer(p, 2 << 20);
+  for (std::size_t m : {server_pmtu(p), active_pmtu(*p.client)}) {
+    EXPECT_LE(m, 1350u);
+    EXPECT_GE(m, 1350u - PmtuSearch::kGranularity);
+  }
+}
+
+TEST(Connection, PmtuDiscoveryCanBeTurnedOff) {
+  Pair p;
+  p.cfg.pmtu_max = 0;  // the server is created from this config on the first Initial
+  transfer(p, 256 * 1024);
+  EXPECT_EQ(server_pmtu(p), 1200u);
+}
+
+TEST(Connection, PmtuBlackHoleFallsBackAndTheTransferCompletes) {
+  Pair p;
+  transfer(p, 512 * 1024);
+  ASSERT_EQ(server_pmtu(p), 1472u);
+  p.max_wire = 1280;  // the route changed: big datagrams vanish from now on
+  transfer(p, 1 << 20);
+  EXPECT_LE(active_pmtu(*p.client), 1280u);
 }
 
 TEST(Connection, ApplicationCloseReachesPeer) {
