@@ -13,6 +13,7 @@ packages=(
   tshark                            # decodes captures in the tshark test
   ngtcp2-client ngtcp2-server       # independent QUIC/HTTP3 peer (gtlsclient, gtlsserver)
   golang-go golang-github-lucas-clemente-quic-go-dev   # independent QUIC peer (quic-go 0.29)
+  chromium openssl                  # a browser loading roam-server's page over HTTP/3 (interop test)
   iproute2 procps
 )
 
