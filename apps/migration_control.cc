@@ -96,6 +96,11 @@ void MigrationControl::close_unused_sockets(conn::Connection& c) {
 
 void MigrationControl::tick(conn::Connection* c, Instant start, Instant now) {
   if (!c || !c->is_established() || c->is_closing()) return;
+  for (const auto& pc : c->path_changes_since(path_changes_seen_)) {
+    note("path changed " + pc.old_local.to_string() + " -> " + pc.new_local.to_string() + " towards " +
+         pc.new_peer.to_string() + " (" + std::string(conn::to_string(pc.reason)) + ")");
+  }
+  path_changes_seen_ = c->stats().migrations;
   if (our_sockets_.empty()) our_sockets_.push_back(c->local_address());
   if (options_.rebind_after && !rebound_ && now - start >= *options_.rebind_after) {
     rebound_ = true;

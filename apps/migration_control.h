@@ -40,7 +40,8 @@ class MigrationControl {
 
   // Starts the network monitor (--follow-network). False with one error line if it cannot.
   bool start(const SocketAddress& peer);
-  // Called after every I/O round; `c` may be nullptr once the connection is gone.
+  // Called after every I/O round; `c` may be nullptr once the connection is gone. Prints one
+  // line per path change, whoever caused it (the server's preferred address, a fallback).
   void tick(conn::Connection* c, Instant start, Instant now);
   // Problems worth an error line at the end (a failed migration).
   const std::vector<std::string>& errors() const { return errors_; }
@@ -65,6 +66,7 @@ class MigrationControl {
   bool network_changed_ = false;
   bool migrated_ = false;
   bool rebound_ = false;
+  std::uint64_t path_changes_seen_ = 0;
   std::optional<Probe> probe_;
   std::vector<SocketAddress> our_sockets_;  // sockets we opened or inherited, closed when unused
   std::vector<std::string> errors_;

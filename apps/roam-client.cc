@@ -316,7 +316,7 @@ int main(int argc, char** argv) {
       done += cc.finished_count();
       count += cc.count();
     }
-    if (mig.any()) migration.tick(ep.connection(conns.front().handle()), start, now);
+    migration.tick(ep.connection(conns.front().handle()), start, now);
     if (show_progress) {
       bar.update(now, bytes, expected_known ? std::optional<std::uint64_t>(expected) : std::nullopt, done, count);
     }

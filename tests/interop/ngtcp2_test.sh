@@ -10,8 +10,12 @@
 #   roam-client-h3-download roam-client -> gtlsserver --htdocs (certificate made with openssl for
 #                           this run, verified by roam-client with --ca): 10 MB byte-exact, and a
 #                           missing file gives one "404 Not Found" line and exit 1
-# Migration cases (gtlsclient --change-local-addr, --nat-rebinding) go in the section marked
-# "MIGRATION CASES" below.
+#   gtlsclient-migration    gtlsclient --change-local-addr mid-download: 10 MB byte-exact, roam-server
+#                           prints "path changed ... (migration)"
+#   gtlsclient-nat-rebinding gtlsclient --nat-rebinding (request sent from the new port): byte-exact,
+#                           roam-server prints "(nat-rebinding)"
+#   roam-client-migration   roam-client --migrate-after 20ms --migrate-to 127.0.0.2 against gtlsserver
+#   roam-client-preferred-address  gtlsserver --preferred-ipv4-addr on 127.0.0.2: roam-client follows
 # Servers listen on 127.0.0.1 (roam-server on a port the kernel picks; gtlsserver on a free port
 # found first, as it cannot report one).
 set -u
@@ -74,6 +78,7 @@ start_gtlsserver() {  # sets $port; certificate in $work/cert.pem
   for attempt in 1 2 3; do
     port=$(free_udp_port)
     "$gtlsserver" -d "$work/root" 127.0.0.1 "$port" "$work/key.pem" "$work/cert.pem" --no-quic-dump --no-http-dump \
+      ${gtlsserver_extra[@]+"${gtlsserver_extra[@]}"} \
       >"$work/server.log" 2>&1 &
     local pid=$!
     track $pid
@@ -106,6 +111,7 @@ run_client() {  # run_client LIMIT_SECONDS COMMAND...: output in $work/client.lo
 }
 
 detail=
+gtlsserver_extra=()
 case $case_name in
   gtlsclient-h3-download | gtlsclient-key-update)
     direction="ngtcp2 client -> roam server"
@@ -149,9 +155,60 @@ case $case_name in
     detail="10 MB + small file byte-exact, gtlsserver's certificate verified (--ca); a missing file is one '404 Not Found' line, exit 1 ($summary)"
     ;;
   # ---- MIGRATION CASES ----
-  # gtlsclient --change-local-addr=DURATION [--nat-rebinding] against roam-server: the lead adds them
-  # here (same shape as gtlsclient-h3-download: start_roam_server, run_client, checks on the
-  # download and on roam-server's "path changed" lines), and lists them in CMakeLists.txt.
+  gtlsclient-migration)
+    # gtlsclient moves to a new local port 5 ms after the handshake, probing it first.
+    direction="ngtcp2 client -> roam server"
+    start_roam_server "$direction"
+    run_client 60 "$gtlsclient" -q --exit-on-all-streams-close --timeout=20s --change-local-addr=5ms \
+      --download "$work/dl" 127.0.0.1 "$port" "https://127.0.0.1:$port/file10m"
+    check "gtlsclient exits 0" [ "$client_rc" -eq 0 ]
+    check "10 MB file byte-exact (sha256)" [ "$(sha "$work/dl/file10m")" = "$(sha "$work/root/file10m")" ]
+    check "roam-server followed the migration" \
+      server_says '^path changed 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:[0-9]+ \(migration\)$'
+    check "roam-server validated the new path" server_says '^  paths: [1-9][0-9]* probed, [1-9][0-9]* validated'
+    detail="10 MB byte-exact while gtlsclient migrated (--change-local-addr=5ms); roam-server: $(grep -m1 '^path changed' "$work/server.log"), in $elapsed s"
+    ;;
+  gtlsclient-nat-rebinding)
+    # gtlsclient's port changes without probing. As a pure receiver mid-download, ngtcp2 0.12's
+    # client sends nothing from its new port (a capture shows no datagram from it), so no server
+    # can learn it: here its request leaves after the rebinding (--delay-stream), which is what a
+    # server can follow.
+    direction="ngtcp2 client -> roam server"
+    start_roam_server "$direction"
+    run_client 60 "$gtlsclient" -q --exit-on-all-streams-close --timeout=20s --change-local-addr=5ms --nat-rebinding \
+      --delay-stream=100ms --download "$work/dl" 127.0.0.1 "$port" "https://127.0.0.1:$port/file10m"
+    check "gtlsclient exits 0" [ "$client_rc" -eq 0 ]
+    check "10 MB file byte-exact (sha256)" [ "$(sha "$work/dl/file10m")" = "$(sha "$work/root/file10m")" ]
+    check "roam-server followed the NAT rebinding" \
+      server_says '^path changed 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:[0-9]+ \(nat-rebinding\)$'
+    check "roam-server counted it as a rebinding" server_says '\(1 NAT rebindings\)'
+    detail="10 MB byte-exact after gtlsclient's NAT rebinding (--nat-rebinding, request sent from the new port); roam-server: $(grep -m1 '^path changed' "$work/server.log"), in $elapsed s"
+    ;;
+  roam-client-migration)
+    # roam-client moves from 127.0.0.1 to 127.0.0.2 mid-download (probe, then switch).
+    direction="roam client -> ngtcp2 server"
+    start_gtlsserver
+    run_client 60 "$bin/roam-client" --ca "$work/cert.pem" --download "$work/dl" --timeout 20 --bind 127.0.0.1:0 \
+      --migrate-after 20ms --migrate-to 127.0.0.2:0 "https://127.0.0.1:$port/file10m"
+    check "roam-client exits 0" [ "$client_rc" -eq 0 ]
+    check "10 MB file byte-exact (sha256)" [ "$(sha "$work/dl/file10m")" = "$(sha "$work/root/file10m")" ]
+    check "roam-client validated and moved to 127.0.0.2" grep -q -E '^path 127\.0\.0\.2:[0-9]+ validated, now active' "$work/client.log"
+    detail="10 MB byte-exact while roam-client migrated 127.0.0.1 -> 127.0.0.2 (--migrate-after 20ms), in $elapsed s"
+    ;;
+  roam-client-preferred-address)
+    # gtlsserver advertises a preferred address on 127.0.0.2; roam-client validates it and moves.
+    direction="roam client -> ngtcp2 server"
+    pref_port=$(free_udp_port)
+    gtlsserver_extra=(--preferred-ipv4-addr="127.0.0.2:$pref_port")
+    start_gtlsserver
+    run_client 60 "$bin/roam-client" --ca "$work/cert.pem" --download "$work/dl" --timeout 20 \
+      "https://127.0.0.1:$port/file10m"
+    check "roam-client exits 0" [ "$client_rc" -eq 0 ]
+    check "10 MB file byte-exact (sha256)" [ "$(sha "$work/dl/file10m")" = "$(sha "$work/root/file10m")" ]
+    check "roam-client moved to the preferred address" \
+      grep -q -E "^path changed .* towards 127\.0\.0\.2:$pref_port \(preferred-address\)$" "$work/client.log"
+    detail="10 MB byte-exact; roam-client followed gtlsserver's preferred address 127.0.0.2:$pref_port, in $elapsed s"
+    ;;
   # ---- END OF MIGRATION CASES ----
   *)
     echo "unknown case '$case_name'"
