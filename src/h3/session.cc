@@ -105,8 +105,11 @@ struct Session::Callbacks {
   }
 
   static int deferred_consume(nghttp3_conn*, std::int64_t stream_id, std::size_t consumed, void* user, void*) {
-    if (Stream* st = self(user).find(static_cast<std::uint64_t>(stream_id))) {
+    Session& s = self(user);
+    if (Stream* st = s.find(static_cast<std::uint64_t>(stream_id))) {
       st->held -= static_cast<std::int64_t>(consumed);
+      // It may have stopped reading for what nghttp3 held back (QPACK-blocked): read it again.
+      if (!st->recv_done) s.readable_.insert(st->id);
     }
     return 0;
   }

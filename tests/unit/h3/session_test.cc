@@ -420,6 +420,30 @@ TEST(H3Session, ResetCriticalStreamFailsTheSession) {
   EXPECT_TRUE(closed_with_code);
 }
 
+TEST(H3Session, MalformedRequestFailsOnlyItsStream) {
+  Fixture f;
+  f.server.files["/ok"] = random_bytes(100, 21);
+  ASSERT_TRUE(f.pair.sessions_up());
+  // Connection-specific fields make a request malformed in HTTP/3 (RFC 9114 4.2).
+  Request bad;
+  bad.authority = "localhost";
+  bad.path = "/ok";
+  bad.fields.push_back({"connection", "keep-alive"});
+  auto id = f.pair.client.session->submit_request(bad);
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(f.pair.run_until([&] { return f.done(*id); }));
+  const Exchange& ex = f.client.exchanges[id->value];
+  ASSERT_TRUE(ex.aborted.has_value());
+  EXPECT_EQ(*ex.aborted, kMessageError);
+  EXPECT_TRUE(f.server.requests.empty());  // never reached the application
+  // The connection and both sessions carry on.
+  const StreamId ok = f.get("/ok");
+  ASSERT_TRUE(f.pair.run_until([&] { return f.done(ok); }));
+  EXPECT_EQ(f.client.exchanges[ok.value].body, f.server.files["/ok"]);
+  EXPECT_FALSE(f.pair.server.session->failed());
+  EXPECT_FALSE(f.pair.client.session->failed());
+}
+
 TEST(H3Session, RequestOnlyAfterHandshake) {
   H3Pair pair;
   auto s = Session::start(*pair.client.conn);
