@@ -128,8 +128,41 @@ void Network::send(Node& node, const SocketAddress& local, const SocketAddress& 
     if (drop) *trace_ << " DROP " << drop;
     *trace_ << '\n';
   }
+  if (!taps_.empty()) {
+    WireEvent e;
+    e.kind = WireEvent::Kind::kSent;
+    e.time = now_;
+    e.src = src;
+    e.dst = peer;
+    e.bytes = datagram;
+    e.node = &node;
+    e.drop = drop;
+    tap(e);
+  }
   if (drop) return;
   push(Event{*arrival, next_seq_++, Delivery{src, peer, std::vector<std::uint8_t>(datagram.begin(), datagram.end())}});
+}
+
+void Network::inject(const SocketAddress& src, const SocketAddress& dst, Bytes datagram, Duration delay) {
+  ++stats_.datagrams_injected;
+  if (trace_) {
+    *trace_ << format_duration(now_.time_since_epoch()) << " inject " << src.to_string() << " -> " << dst.to_string()
+            << ' ' << datagram.size() << "B\n";
+  }
+  if (!taps_.empty()) {
+    WireEvent e;
+    e.kind = WireEvent::Kind::kSent;
+    e.time = now_;
+    e.src = src;
+    e.dst = dst;
+    e.bytes = datagram;
+    tap(e);
+  }
+  push(Event{now_ + delay, next_seq_++, Delivery{src, dst, std::vector<std::uint8_t>(datagram.begin(), datagram.end())}});
+}
+
+void Network::tap(const WireEvent& e) {
+  for (auto& t : taps_) t(e);
 }
 
 void Network::flush(Node& node) {
@@ -174,6 +207,16 @@ void Network::deliver(Delivery& d) {
   ++stats_.datagrams_delivered;
   ++target->stats_.datagrams_received;
   target->stats_.bytes_received += d.bytes.size();
+  if (!taps_.empty()) {
+    WireEvent e;
+    e.kind = WireEvent::Kind::kDelivered;
+    e.time = now_;
+    e.src = d.src;
+    e.dst = dst;
+    e.bytes = Bytes(d.bytes.data(), d.bytes.size());
+    e.node = target;
+    tap(e);
+  }
   target->endpoint().on_datagram(dst, d.src, 0, MutBytes(d.bytes.data(), d.bytes.size()), now_);
 }
 

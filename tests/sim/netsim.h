@@ -56,6 +56,21 @@ class Node {
   NodeStats stats_;
 };
 
+// A datagram event as an observer of the whole network sees it (Network::add_tap).
+struct WireEvent {
+  enum class Kind : std::uint8_t {
+    kSent,       // handed to the network (by a node, or injected); `drop` says if it got no further
+    kDelivered,  // given to the receiving node's endpoint
+  };
+  Kind kind = Kind::kSent;
+  Instant time{};
+  SocketAddress src;  // as on the wire: after the sender's NAT (a spoofed source stays spoofed)
+  SocketAddress dst;  // kSent: as addressed; kDelivered: the receiver's address (after its NAT)
+  Bytes bytes;        // valid during the call only
+  const Node* node = nullptr;  // kSent: the sender (nullptr when injected); kDelivered: the receiver
+  const char* drop = nullptr;  // kSent: nullptr if the datagram is on its way, else why it was dropped
+};
+
 struct NetworkStats {
   std::uint64_t steps = 0;
   std::uint64_t datagrams_sent = 0;       // handed to the network by endpoints
@@ -63,6 +78,7 @@ struct NetworkStats {
   std::uint64_t dropped_no_local = 0;     // sent from an address its node does not own
   std::uint64_t dropped_no_route = 0;     // no link between the two IPs
   std::uint64_t dropped_no_node = 0;      // nobody (and no NAT mapping) at the destination
+  std::uint64_t datagrams_injected = 0;   // put on the wire by Network::inject
 };
 
 class Network {
@@ -101,6 +117,13 @@ class Network {
   void after(Duration d, std::function<void()> action) { at(now_ + d, std::move(action)); }
   // Called after every step (deliveries and timers), e.g. to pump applications.
   void on_step(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }
+  // Called for every datagram sent and delivered: an observer on every link at once (it sees
+  // what an on-path attacker or a passive observer would, and when).
+  void add_tap(std::function<void(const WireEvent&)> tap) { taps_.push_back(std::move(tap)); }
+  // Puts `datagram` on the wire with source `src` (anyone's address: spoofing) towards `dst`,
+  // arriving after `delay` without crossing a link (an attacker with its own path). It reaches
+  // whichever node owns `dst` (through a NAT mapping too), like any datagram.
+  void inject(const SocketAddress& src, const SocketAddress& dst, Bytes datagram, Duration delay);
 
   // One step: drain transmissions, advance virtual time to the next event if it is not after
   // `deadline`, process every event due then, run due timers, call hooks. False when there was
@@ -137,6 +160,7 @@ class Network {
   using LinkKey = std::pair<SocketAddress, SocketAddress>;
 
   void run_hooks();
+  void tap(const WireEvent& e);
   void push(Event e);
   Event pop();
   void flush(Node& node);
@@ -153,6 +177,7 @@ class Network {
   std::vector<std::unique_ptr<Nat>> nats_;
   std::vector<std::unique_ptr<SeededRandom>> randoms_;
   std::vector<std::function<void()>> hooks_;
+  std::vector<std::function<void(const WireEvent&)>> taps_;
   std::vector<std::uint8_t> tx_buf_;
   std::uint64_t same_time_steps_ = 0;
   bool stalled_ = false;

@@ -84,11 +84,18 @@ void PatternSink::consume(Bytes b) {
   offset_ += b.size();
 }
 
+bool is_path_event(const conn::Event& e) {
+  return std::holds_alternative<conn::PathValidated>(e) || std::holds_alternative<conn::PathFailed>(e) ||
+         std::holds_alternative<conn::PathChanged>(e);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Server
 
-void ServerApp::pump(conn::Connection& c) {
+void ServerApp::pump(conn::Connection& c, Instant now, const EventHook* hook) {
   while (auto ev = c.poll_event()) {
+    if (hook && *hook) (*hook)(c, *ev, now);
+    if (log_path_events_ && is_path_event(*ev)) path_events_.push_back(PathEventRecord{now, *ev});
     if (auto* o = std::get_if<conn::StreamOpened>(&*ev)) streams_.try_emplace(o->id.value);
     if (auto* cl = std::get_if<conn::ConnectionClosed>(&*ev)) closed_ = *cl;
   }
@@ -178,10 +185,10 @@ bool ServerApp::serve(conn::Connection& c, StreamId id, StreamState& s) {
   return s.fin_sent;
 }
 
-void ServerApps::pump(endpoint::Endpoint& ep) {
-  while (auto h = ep.accept()) apps_.try_emplace(*h);
+void ServerApps::pump(endpoint::Endpoint& ep, Instant now) {
+  while (auto h = ep.accept()) apps_.try_emplace(*h).first->second.set_path_event_log(log_path_events_);
   for (auto& [h, app] : apps_) {
-    if (auto* c = ep.connection(h)) app.pump(*c);
+    if (auto* c = ep.connection(h)) app.pump(*c, now, &hook_);
   }
 }
 
@@ -236,6 +243,8 @@ bool ClientApp::all_ok() const {
 
 void ClientApp::pump(conn::Connection& c, Instant now) {
   while (auto ev = c.poll_event()) {
+    if (hook_) hook_(c, *ev, now);
+    if (log_path_events_ && is_path_event(*ev)) path_events_.push_back(PathEventRecord{now, *ev});
     if (std::holds_alternative<conn::HandshakeCompleted>(*ev)) handshake_completed_ = true;
     if (std::holds_alternative<conn::StreamWritable>(*ev)) ++writable_events_;
     if (auto* cl = std::get_if<conn::ConnectionClosed>(&*ev)) closed_ = *cl;
@@ -262,6 +271,7 @@ void ClientApp::pump(conn::Connection& c, Instant now) {
     if (t.op != Op::kUpload) a.sink.emplace(t.seed);
     active_.emplace(id->value, std::move(a));
   }
+  const std::uint64_t before = bytes_delivered_;
   for (auto it = active_.begin(); it != active_.end();) {
     if (serve(c, it->second, now)) {
       ++completed_;
@@ -270,6 +280,7 @@ void ClientApp::pump(conn::Connection& c, Instant now) {
       ++it;
     }
   }
+  if (track_progress_ && bytes_delivered_ != before) progress_.push_back(Progress{now, bytes_delivered_});
 }
 
 bool ClientApp::serve(conn::Connection& c, Active& a, Instant now) {
@@ -303,6 +314,7 @@ bool ClientApp::serve(conn::Connection& c, Active& a, Instant now) {
     const Bytes data(buf_.data(), r->bytes);
     if (a.sink) {
       a.sink->consume(data);
+      bytes_delivered_ += data.size();
     } else {
       a.reply.insert(a.reply.end(), data.begin(), data.end());
     }

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -83,6 +84,16 @@ class PatternSink {
   Fnv1a fnv_;
 };
 
+// Path events as the application saw them (PathValidated, PathFailed, PathChanged), in order.
+struct PathEventRecord {
+  Instant time{};
+  conn::Event event;
+};
+bool is_path_event(const conn::Event& e);
+// Called for every event an application polls, before the application handles it: scenarios
+// react to path events here (migrate after PathValidated, snapshot stats at PathChanged...).
+using EventHook = std::function<void(conn::Connection&, const conn::Event&, Instant)>;
+
 struct ServerAppStats {
   std::uint64_t requests = 0;
   std::uint64_t bad_requests = 0;
@@ -94,8 +105,10 @@ struct ServerAppStats {
 // The server side for one connection.
 class ServerApp {
  public:
-  void pump(conn::Connection& c);
+  void pump(conn::Connection& c, Instant now = Instant{}, const EventHook* hook = nullptr);
   const ServerAppStats& stats() const { return stats_; }
+  const std::vector<PathEventRecord>& path_events() const { return path_events_; }
+  void set_path_event_log(bool on) { log_path_events_ = on; }
   bool closed() const { return closed_.has_value(); }
   const std::optional<conn::ConnectionClosed>& close_event() const { return closed_; }
 
@@ -120,12 +133,19 @@ class ServerApp {
   std::vector<std::uint8_t> buf_ = std::vector<std::uint8_t>(64 * 1024);
   ServerAppStats stats_;
   std::optional<conn::ConnectionClosed> closed_;
+  std::vector<PathEventRecord> path_events_;
+  bool log_path_events_ = true;
 };
 
 // Server applications for every connection an endpoint accepts.
 class ServerApps {
  public:
-  void pump(endpoint::Endpoint& ep);
+  void pump(endpoint::Endpoint& ep, Instant now = Instant{});
+  void set_event_hook(EventHook hook) { hook_ = std::move(hook); }
+  // Path event logs of the applications created from now on (on by default).
+  void set_path_event_log(bool on) { log_path_events_ = on; }
+  // Drops every application (a server restart).
+  void forget_connections() { apps_.clear(); }
   ServerApp* app(endpoint::ConnectionHandle h);
   std::size_t size() const { return apps_.size(); }
   ServerAppStats total() const;
@@ -135,6 +155,8 @@ class ServerApps {
 
  private:
   std::unordered_map<endpoint::ConnectionHandle, ServerApp> apps_;
+  EventHook hook_;
+  bool log_path_events_ = true;
 };
 
 struct Transfer {
@@ -173,6 +195,20 @@ class ClientApp {
   bool handshake_completed() const { return handshake_completed_; }
   const std::optional<conn::ConnectionClosed>& close_event() const { return closed_; }
 
+  void set_event_hook(EventHook hook) { hook_ = std::move(hook); }
+  const std::vector<PathEventRecord>& path_events() const { return path_events_; }
+  void set_path_event_log(bool on) { log_path_events_ = on; }
+  // Bytes handed to the application on download and echo streams, over all transfers.
+  std::uint64_t bytes_delivered() const { return bytes_delivered_; }
+  // With tracking on, one entry per pump that delivered bytes: when, and bytes_delivered() then
+  // (how the handover stall is measured).
+  struct Progress {
+    Instant time{};
+    std::uint64_t bytes = 0;
+  };
+  void track_progress(bool on) { track_progress_ = on; }
+  const std::vector<Progress>& progress() const { return progress_; }
+
  private:
   struct Active {
     std::size_t index;
@@ -194,6 +230,12 @@ class ClientApp {
   std::uint64_t writable_events_ = 0;
   bool handshake_completed_ = false;
   std::optional<conn::ConnectionClosed> closed_;
+  EventHook hook_;
+  std::vector<PathEventRecord> path_events_;
+  bool log_path_events_ = true;
+  std::uint64_t bytes_delivered_ = 0;
+  bool track_progress_ = false;
+  std::vector<Progress> progress_;
 };
 
 }  // namespace roam::sim

@@ -47,8 +47,13 @@ Pair::Pair(const PairOptions& options) : net_(options.seed) {
   server_ = &net_.add_node(
       "server", std::make_unique<endpoint::Endpoint>(server_config_, server_tls(), net_.make_random(1)),
       {server_addr});
-  client_ = &net_.add_node("client", std::make_unique<endpoint::Endpoint>(ccfg, client_tls(), net_.make_random(2)),
-                           {client_addr});
+  client_ = &net_.add_node(
+      "client",
+      std::make_unique<endpoint::Endpoint>(ccfg, options.client_tls ? options.client_tls : client_tls(),
+                                           net_.make_random(2)),
+      {client_addr});
+  client_addrs_ = {client_addr};
+  server_addrs_ = {server_addr};
   net_.connect(client_addr, server_addr, options.up, options.down);
   if (options.trace || std::getenv("ROAM_SIM_TRACE")) net_.set_trace(&std::cerr);
   auto h = client_ep().connect("localhost", client_addr, server_addr, net_.now());
@@ -58,9 +63,26 @@ Pair::Pair(const PairOptions& options) : net_(options.seed) {
     connect_failed_ = true;
   }
   net_.on_step([this] {
-    server_apps_.pump(server_ep());
+    server_apps_.pump(server_ep(), net_.now());
     if (auto* c = client_conn()) app_.pump(*c, net_.now());
   });
+}
+
+void Pair::add_client_address(const SocketAddress& a, const LinkConfig& up, const LinkConfig& down) {
+  net_.add_address(*client_, a);
+  for (const auto& s : server_addrs_) net_.connect(a, s, up, down);
+  client_addrs_.push_back(a);
+}
+
+void Pair::add_server_address(const SocketAddress& a, const LinkConfig& up, const LinkConfig& down) {
+  net_.add_address(*server_, a);
+  for (const auto& c : client_addrs_) net_.connect(c, a, up, down);
+  server_addrs_.push_back(a);
+}
+
+void Pair::set_link_up(const SocketAddress& client_side, const SocketAddress& server_side, bool up) {
+  link(client_side, server_side).config().up = up;
+  link(server_side, client_side).config().up = up;
 }
 
 void Pair::restart_server(std::vector<std::uint8_t> new_reset_key) {
@@ -68,7 +90,7 @@ void Pair::restart_server(std::vector<std::uint8_t> new_reset_key) {
   if (!new_reset_key.empty()) server_config_.connection.reset_key = std::move(new_reset_key);
   server_->replace_endpoint(
       std::make_unique<endpoint::Endpoint>(server_config_, server_tls(), net_.make_random(100 + restarts_)));
-  server_apps_ = ServerApps();
+  server_apps_.forget_connections();  // the hook and settings stay
 }
 
 conn::Connection* Pair::server_conn() {
@@ -77,6 +99,14 @@ conn::Connection* Pair::server_conn() {
     if (!found) found = &c;
   });
   return found;
+}
+
+ServerApp* Pair::server_app() {
+  std::optional<endpoint::ConnectionHandle> first;
+  server_ep().for_each_connection([&](endpoint::ConnectionHandle h, conn::Connection&) {
+    if (!first) first = h;
+  });
+  return first ? server_apps_.app(*first) : nullptr;
 }
 
 bool Pair::handshake(Duration timeout) {

@@ -23,6 +23,8 @@ struct PairOptions {
   LinkConfig up;    // client -> server
   LinkConfig down;  // server -> client
   bool trace = false;  // datagram trace to stderr (also with ROAM_SIM_TRACE set in the environment)
+  // The client's TLS context (e.g. one that writes a key log); nullptr: the shared client_tls().
+  std::shared_ptr<tls::TlsContext> client_tls;
 };
 
 // Shared TLS contexts (a self-signed certificate is generated once per process).
@@ -54,10 +56,24 @@ class Pair {
   // The client's connection (nullptr once reaped); the first server connection, if any.
   conn::Connection* client_conn() { return client_ep().connection(handle_); }
   conn::Connection* server_conn();
+  // The application of server_conn(), if any.
+  ServerApp* server_app();
   ClientApp& app() { return app_; }
   ServerApps& server_apps() { return server_apps_; }
   Link& up() { return *net_.link(client_addr, server_addr); }
   Link& down() { return *net_.link(server_addr, client_addr); }
+
+  // Multi-homing. Gives the client (or the server) another address, e.g. a second interface,
+  // with links between it and every address of the other side (`up`: client to server).
+  void add_client_address(const SocketAddress& a, const LinkConfig& up, const LinkConfig& down);
+  void add_server_address(const SocketAddress& a, const LinkConfig& up, const LinkConfig& down);
+  // The client's addresses, client_addr first; the server's, server_addr first.
+  const std::vector<SocketAddress>& client_addresses() const { return client_addrs_; }
+  const std::vector<SocketAddress>& server_addresses() const { return server_addrs_; }
+  // The link between two addresses (ports ignored); it must exist.
+  Link& link(const SocketAddress& from, const SocketAddress& to) { return *net_.link(from, to); }
+  // Takes both directions between two addresses down or up (an interface that lost its carrier).
+  void set_link_up(const SocketAddress& client_side, const SocketAddress& server_side, bool up);
 
   // Replaces the server endpoint with a fresh one, as after a crash: every connection is
   // forgotten. The configuration is kept, so is the static reset key if options.server.reset_key
@@ -79,6 +95,8 @@ class Pair {
   std::uint64_t restarts_ = 0;
   Node* client_ = nullptr;
   Node* server_ = nullptr;
+  std::vector<SocketAddress> client_addrs_;
+  std::vector<SocketAddress> server_addrs_;
   endpoint::ConnectionHandle handle_ = 0;
   ClientApp app_;
   ServerApps server_apps_;
