@@ -1,8 +1,35 @@
 #include "tls/context.h"
 
+#include <map>
+#include <mutex>
+#include <string>
+
 #include "tls/gnutls_util.h"
 
 namespace roam::tls {
+
+// The ClientHellos that carried early data within the anti-replay window (GnuTLS calls add() for
+// each; an entry already present means a replay, and the 0-RTT data is refused). Bounded by the
+// window: expired entries go first.
+struct TlsContext::ReplayCache {
+  std::mutex mu;
+  std::map<std::string, time_t> entries;
+  static constexpr std::size_t kMaxEntries = 100'000;
+
+  static int add(void* ptr, time_t expires, const gnutls_datum_t* key, const gnutls_datum_t* /*data*/) {
+    auto* self = static_cast<ReplayCache*>(ptr);
+    const std::lock_guard<std::mutex> lock(self->mu);
+    const time_t now = time(nullptr);
+    if (self->entries.size() >= kMaxEntries / 2) {
+      std::erase_if(self->entries, [now](const auto& kv) { return kv.second < now; });
+    }
+    std::string k(reinterpret_cast<const char*>(key->data), key->size);
+    if (self->entries.count(k) != 0) return GNUTLS_E_DB_ENTRY_EXISTS;
+    if (self->entries.size() >= kMaxEntries) return GNUTLS_E_DB_ENTRY_EXISTS;  // full: refuse 0-RTT
+    self->entries.emplace(std::move(k), expires);
+    return 0;
+  }
+};
 namespace {
 
 Error setup_error(std::string_view reason) {
@@ -61,7 +88,11 @@ Status init_common(gnutls_certificate_credentials_st*& credentials, gnutls_prior
 
 }  // namespace
 
+TlsContext::TlsContext() = default;
+
 TlsContext::~TlsContext() {
+  if (anti_replay_ != nullptr) gnutls_anti_replay_deinit(anti_replay_);
+  std::fill(ticket_key_.begin(), ticket_key_.end(), 0);
   if (credentials_ != nullptr) gnutls_certificate_free_credentials(credentials_);
   if (priority_ != nullptr) gnutls_priority_deinit(priority_);
 }
@@ -98,6 +129,30 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create_server(ServerOptions opti
   if (gnutls_certificate_set_x509_key_mem2(ctx->credentials_, &cert, &key, GNUTLS_X509_FMT_PEM,
                                            nullptr, 0) < 0) {
     return setup_error("GnuTLS rejected the certificate or its key");
+  }
+
+  ctx->resumption_ = options.resumption;
+  ctx->early_data_ = options.resumption && options.early_data;
+  if (ctx->resumption_) {
+    if (!options.ticket_key.empty()) {
+      ctx->ticket_key_ = std::move(options.ticket_key);
+    } else {
+      gnutls_datum_t k{};
+      if (gnutls_session_ticket_key_generate(&k) < 0) return setup_error("cannot generate a session ticket key");
+      ctx->ticket_key_.assign(k.data, k.data + k.size);
+      gnutls_memset(k.data, 0, k.size);
+      gnutls_free(k.data);
+    }
+  }
+  if (ctx->early_data_) {
+    if (gnutls_anti_replay_init(&ctx->anti_replay_) < 0) {
+      ctx->anti_replay_ = nullptr;
+      return setup_error("cannot set up 0-RTT anti-replay");
+    }
+    ctx->replay_cache_ = std::make_unique<ReplayCache>();
+    gnutls_anti_replay_set_window(ctx->anti_replay_, static_cast<unsigned>(options.anti_replay_window.count()));
+    gnutls_anti_replay_set_add_function(ctx->anti_replay_, &ReplayCache::add);
+    gnutls_anti_replay_set_ptr(ctx->anti_replay_, ctx->replay_cache_.get());
   }
   return ctx;
 }

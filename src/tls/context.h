@@ -3,6 +3,7 @@
 // every TlsSession it creates.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 
 struct gnutls_certificate_credentials_st;
 struct gnutls_priority_st;
+struct gnutls_anti_replay_st;
 
 namespace roam::tls {
 
@@ -44,6 +46,14 @@ struct ServerOptions {
   std::string keylog_file;
   // AEADs allowed, most preferred first; empty: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305.
   std::vector<Aead> ciphers;
+  // Session resumption (RFC 8446 2.2) with tickets sealed under `ticket_key` (64 bytes from
+  // gnutls_session_ticket_key_generate; servers that share it resume each other's sessions;
+  // empty: a fresh key per context), and 0-RTT (RFC 9001 4.6) with GnuTLS's anti-replay
+  // (ClientHellos remembered for `anti_replay_window`).
+  bool resumption = true;
+  bool early_data = true;
+  std::vector<std::uint8_t> ticket_key;
+  std::chrono::milliseconds anti_replay_window{10'000};
   TestingOptions testing;
 };
 
@@ -77,7 +87,7 @@ class TlsContext {
 
  private:
   friend class TlsSession;
-  TlsContext() = default;
+  TlsContext();
 
   bool server_ = false;
   bool insecure_ = false;
@@ -87,6 +97,13 @@ class TlsContext {
   TestingOptions testing_;
   gnutls_certificate_credentials_st* credentials_ = nullptr;
   gnutls_priority_st* priority_ = nullptr;
+  // Server resumption and 0-RTT.
+  bool resumption_ = false;
+  bool early_data_ = false;
+  std::vector<std::uint8_t> ticket_key_;
+  gnutls_anti_replay_st* anti_replay_ = nullptr;
+  struct ReplayCache;
+  std::unique_ptr<ReplayCache> replay_cache_;
 };
 
 }  // namespace roam::tls

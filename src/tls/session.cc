@@ -247,7 +247,10 @@ Result<std::unique_ptr<TlsSession>> TlsSession::create(std::shared_ptr<TlsContex
   std::unique_ptr<TlsSession> t(
       new TlsSession(std::move(context), local_transport_params, server_name));
   const Error setup{TransportError::kInternalError, "cannot set up the GnuTLS session"};
-  const unsigned flags = (t->server_ ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_END_OF_EARLY_DATA;
+  // 0-RTT: a client asks for it when its resumed ticket allows it; a server with anti-replay
+  // accepts it (the end_of_early_data message does not exist in QUIC, RFC 9001 8.3).
+  unsigned flags = (t->server_ ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_END_OF_EARLY_DATA;
+  if (!t->server_ || t->ctx_->early_data_) flags |= GNUTLS_ENABLE_EARLY_DATA;
   if (gnutls_init(&t->session_, flags) < 0) {
     t->session_ = nullptr;
     return setup;
@@ -267,6 +270,16 @@ Result<std::unique_ptr<TlsSession>> TlsSession::create(std::shared_ptr<TlsContex
   gnutls_alert_set_read_function(s, Callbacks::alert);
   gnutls_session_set_keylog_function(s, Callbacks::keylog);
   gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_PRE, Callbacks::hook);
+  if (t->server_ && t->ctx_->resumption_) {
+    auto& tk = t->ctx_->ticket_key_;
+    const gnutls_datum_t key{tk.data(), static_cast<unsigned>(tk.size())};
+    if (gnutls_session_ticket_enable_server(s, &key) < 0) return setup;
+    if (t->ctx_->early_data_) {
+      gnutls_anti_replay_enable(s, t->ctx_->anti_replay_);
+      // RFC 9001 4.6.1: a QUIC server's tickets say 0xffffffff; the transport limits 0-RTT.
+      if (gnutls_record_set_max_early_data_size(s, 0xffffffff) < 0) return setup;
+    }
+  }
   if (gnutls_session_ext_register(
           s, "quic_transport_parameters", kTransportParametersExtension, GNUTLS_EXT_TLS,
           Callbacks::tp_recv, Callbacks::tp_send, nullptr, nullptr, nullptr,
@@ -427,6 +440,31 @@ std::string TlsSession::requested_server_name() const {
     return {};
   }
   return std::string(name, size);
+}
+
+Status TlsSession::set_resumption_data(Bytes data) {
+  if (server_ || started_) return Error{TransportError::kInternalError, "resumption data is for a client before start()"};
+  const gnutls_datum_t d{const_cast<unsigned char*>(data.data()), static_cast<unsigned>(data.size())};
+  if (gnutls_session_set_data(session_, d.data, d.size) < 0) {
+    return Error{TransportError::kInternalError, "the saved TLS session is not usable"};
+  }
+  return {};
+}
+
+std::optional<std::vector<std::uint8_t>> TlsSession::resumption_data() const {
+  if (server_ || !complete_) return std::nullopt;
+  if ((gnutls_session_get_flags(session_) & GNUTLS_SFLAGS_SESSION_TICKET) == 0) return std::nullopt;
+  gnutls_datum_t d{};
+  if (gnutls_session_get_data2(session_, &d) < 0) return std::nullopt;
+  std::vector<std::uint8_t> out(d.data, d.data + d.size);
+  gnutls_free(d.data);
+  return out;
+}
+
+bool TlsSession::resumed() const { return complete_ && gnutls_session_is_resumed(session_) != 0; }
+
+bool TlsSession::early_data_accepted() const {
+  return complete_ && (gnutls_session_get_flags(session_) & GNUTLS_SFLAGS_EARLY_DATA) != 0;
 }
 
 }  // namespace roam::tls

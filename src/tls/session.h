@@ -91,6 +91,17 @@ class TlsSession {
   // Server: the name the client asked for in SNI ("" if none).
   std::string requested_server_name() const;
 
+  // Resumption and 0-RTT (RFC 8446 4.6.1, RFC 9001 4.6).
+  // Client, before start(): resume the session saved by resumption_data(); if its ticket allows
+  // early data, a 0-RTT write secret follows the ClientHello. Invalid data is refused.
+  Status set_resumption_data(Bytes data);
+  // Client: the session to resume later, once the server sent a NewSessionTicket; nullopt before.
+  std::optional<std::vector<std::uint8_t>> resumption_data() const;
+  // Once the handshake completes: whether the session was resumed, and whether the server
+  // accepted the client's 0-RTT data (a client whose 0-RTT was refused resends it in 1-RTT).
+  bool resumed() const;
+  bool early_data_accepted() const;
+
  private:
   struct Callbacks;
   struct Output {
