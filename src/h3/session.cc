@@ -364,8 +364,9 @@ void Session::on_connection_event(const conn::Event& event) {
 void Session::pump() {
   if (failed_ || conn_.is_closing()) return;
   // Reading may make more streams readable (a QPACK encoder stream unblocks requests): loop
-  // until nothing is left, each stream bounded by its buffer limit.
-  while (!readable_.empty() && !failed_) {
+  // until nothing is left, each stream bounded by its buffer limit, the rounds bounded too (what
+  // is left waits for the next pump).
+  for (std::size_t rounds = 0; !readable_.empty() && !failed_ && rounds < 4 * (streams_.size() + 8); ++rounds) {
     const std::uint64_t id = *readable_.begin();
     readable_.erase(readable_.begin());
     read_stream(id);

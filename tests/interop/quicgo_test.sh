@@ -11,7 +11,8 @@
 #   roam-client-h3      roam-client -> quic-go http3 server: a 10 MB file and a small one over HTTP/3
 #                       on one connection, byte-exact; a missing file is one "404 Not Found" line
 #   quicgo-client-h3    quic-go http3 client -> roam-server --root: the same files fetched
-#                       concurrently, byte-exact (sha256); HEAD; 404; roam-server logs h3 requests
+#                       concurrently, byte-exact (sha256); HEAD; 404; 400; 405; roam-server logs
+#                       h3 requests
 # Servers listen on 127.0.0.1 port 0 (a free port chosen by the kernel) and print it.
 set -u
 case_name=$1
@@ -191,7 +192,10 @@ case $case_name in
     check "missing file: 404" client_said "^https://127.0.0.1:$port/nope: HTTP/3.0 404, "
     check "roam-server logged the 404" server_says '^request 127\.0\.0\.1:[0-9]+ h3 GET /nope 404 '
     check "a path climbing out of --root: 400" client_said "^https://127.0.0.1:$port/../root/small.txt: HTTP/3.0 400, "
-    summary="$summary; HEAD, 404 and 400 (a '..' path) as expected"
+    run_client 20 "$peer" h3-client -method POST "https://127.0.0.1:$port/small.txt"
+    check "POST: 405" client_said "^https://127.0.0.1:$port/small.txt: HTTP/3.0 405, "
+    check "roam-server logged the 405" server_says '^request 127\.0\.0\.1:[0-9]+ h3 POST /small\.txt 405 '
+    summary="$summary; HEAD, 404, 400 (a '..' path) and 405 (POST) as expected"
     ;;
   *)
     echo "unknown case '$case_name'"

@@ -371,7 +371,7 @@ func runH3Server(args []string) {
 
 func runH3Client(args []string) {
 	fs := flag.NewFlagSet("h3-client", flag.ExitOnError)
-	method := fs.String("method", "GET", "GET or HEAD")
+	method := fs.String("method", "GET", "request method (GET, HEAD, or any other to see it refused)")
 	outDir := fs.String("out", "", "save each body in DIR, named after the last path segment")
 	keylog := fs.String("keylog", "", "append TLS secrets here (NSS key log format)")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
