@@ -353,6 +353,17 @@ std::size_t Connection::write_frames(Level level, wire::Writer& w, std::uint64_t
     if (level == Level::kApplication) ping_pending_ = false;
     ack_eliciting = true;
   }
+  // A client that only sends ACKs (a download) has nothing in flight, so no probe timeout ever
+  // fires for it: it would never notice that its path died (auto_failover) nor reveal a NAT
+  // rebinding to a server whose packets now go to the old mapping. Keeping one ack-eliciting
+  // packet in flight costs a PING about once per round trip (RFC 9000 13.2.4 suggests as much).
+  // Only the client does it: the server answers a PING with a bare ACK, which asks for nothing,
+  // so an idle connection stays quiet (two sides doing it would ping-pong forever).
+  if (side_ == Side::kClient && level == Level::kApplication && ack_written && !ack_eliciting &&
+      handshake_confirmed_ && remaining() >= 1 && loss_->ack_eliciting_in_flight(recovery::Space::kApplication) == 0) {
+    wire::encode_frame(w, wire::PingFrame{});
+    ack_eliciting = true;
+  }
   return w.size() - start;
 }
 
