@@ -28,9 +28,12 @@ void Connection::on_datagram(Datagram dg, Instant now) {
   rx_ecn_ = dg.ecn & 3;
   if (rx_path_) {
     rx_path_->bytes_received += size;
-  } else if (side_ == Side::kClient || !handshake_confirmed_) {
-    // A client only talks to addresses it chose; a server follows a new address only once the
-    // handshake is confirmed (RFC 9000 9). Unknown datagrams may still be a stateless reset.
+  } else if (!handshake_confirmed_) {
+    // A server follows a new address only once the handshake is confirmed (RFC 9000 9), and a
+    // client talks to the addresses it chose. Unknown datagrams may still be a stateless reset.
+    // Once confirmed, a client still takes what arrives on a path it left: the packets in flight
+    // there when it migrated are good data (dropping them turns a handover into a loss episode),
+    // nobody without the keys can forge them, and a client never moves because of them.
     if (side_ == Side::kClient && is_stateless_reset(dg.data)) {
       ConnectionClosed ev;
       ev.stateless_reset = true;
