@@ -376,6 +376,10 @@ void Connection::maybe_fail_over(Instant now) {
   // The active path stopped answering: two probe timeouts in a row with another validated path
   // at hand (a client that probed a second interface in advance).
   if (side_ != Side::kClient || !config_.auto_failover || !handshake_confirmed_ || loss_->pto_count() < 2) return;
+  // A path we moved to before validating it is judged by its validation timer: failing there
+  // reports PathFailed and falls back (RFC 9000 9.3.2), which tells the application more than a
+  // failover would.
+  if (!active_->validated()) return;
   Path* to = last_validated_path(active_);
   if (!to) return;
   switch_active(*to, PathChangeReason::kFailover, now);
