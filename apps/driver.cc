@@ -2,6 +2,10 @@
 
 #include <csignal>
 #include <cstdio>
+#include <unordered_set>
+#include <utility>
+
+#include "lb/encap.h"
 
 namespace roam::apps {
 
@@ -9,18 +13,31 @@ namespace {
 constexpr std::size_t kTransmitsPerFlush = 16;
 constexpr std::size_t kSegmentsPerTransmit = 32;
 constexpr std::size_t kMaxDatagram = 1500;
-io::SocketOptions socket_options() {
+// Each transmit's slot in the send buffer also holds an encapsulation header per segment.
+constexpr std::size_t kSlotPerSegment = kMaxDatagram + lb::kEncapMaxHeaderSize;
+// Return paths not heard from for this long, and used by no connection, are forgotten.
+constexpr Duration kReturnPathIdle = std::chrono::seconds(60);
+constexpr Duration kPruneEvery = std::chrono::seconds(10);
+
+io::SocketOptions socket_options(const DriverOptions& options) {
   io::SocketOptions so;
   so.recv_buffer_bytes = 8 << 20;
   so.send_buffer_bytes = 8 << 20;
+  so.reuse_port = options.reuse_port;
   return so;
 }
+
+struct PairHash {
+  std::size_t operator()(const std::pair<SocketAddress, SocketAddress>& p) const noexcept {
+    return p.first.hash() * 0x9e3779b97f4a7c15ULL ^ p.second.hash();
+  }
+};
 
 }  // namespace
 
 std::unique_ptr<Driver> Driver::create(const SocketAddress& bind, const endpoint::EndpointConfig& config,
-                                       std::shared_ptr<tls::TlsContext> tls) {
-  auto sock = io::UdpSocket::open(bind, socket_options());
+                                       std::shared_ptr<tls::TlsContext> tls, const DriverOptions& options) {
+  auto sock = io::UdpSocket::open(bind, socket_options(options));
   if (!sock) {
     std::fprintf(stderr, "error: cannot open UDP socket on %s: %s\n", bind.to_string().c_str(),
                  sock.error().message().c_str());
@@ -34,20 +51,22 @@ std::unique_ptr<Driver> Driver::create(const SocketAddress& bind, const endpoint
   auto rng = std::make_unique<crypto::SystemRandom>();
   auto ep = std::make_unique<endpoint::Endpoint>(config, std::move(tls), *rng);
   return std::unique_ptr<Driver>(
-      new Driver(std::move(sock).value(), std::move(loop).value(), std::move(ep), std::move(rng)));
+      new Driver(std::move(sock).value(), std::move(loop).value(), std::move(ep), std::move(rng), options));
 }
 
 Driver::Driver(io::UdpSocket socket, std::unique_ptr<io::EventLoop> loop, std::unique_ptr<endpoint::Endpoint> ep,
-               std::unique_ptr<crypto::SystemRandom> rng)
+               std::unique_ptr<crypto::SystemRandom> rng, const DriverOptions& options)
     : loop_(std::move(loop)),
       rng_(std::move(rng)),
       endpoint_(std::move(ep)),
-      send_buf_(kTransmitsPerFlush * kSegmentsPerTransmit * kMaxDatagram) {
+      send_buf_(kTransmitsPerFlush * kSegmentsPerTransmit * kSlotPerSegment),
+      options_(options) {
   sockets_.push_back(std::make_unique<Socket>(std::move(socket)));
+  if (!options_.load_balancers.empty()) return_paths_.emplace(options_.load_balancers);
 }
 
 std::optional<SocketAddress> Driver::add_socket(const SocketAddress& bind) {
-  auto sock = io::UdpSocket::open(bind, socket_options());
+  auto sock = io::UdpSocket::open(bind, socket_options(options_));
   if (!sock) {
     std::fprintf(stderr, "error: cannot open UDP socket on %s: %s\n", bind.to_string().c_str(),
                  sock.error().message().c_str());
@@ -68,11 +87,44 @@ void Driver::close_socket(const SocketAddress& local) {
   }
 }
 
-bool Driver::has_socket(const SocketAddress& local) const {
+bool Driver::has_socket(const SocketAddress& local) const { return find_socket(local) != nullptr; }
+
+const io::UdpSocket* Driver::find_socket(const SocketAddress& local) const {
   for (const auto& s : sockets_) {
-    if (s->socket.local_address() == local) return true;
+    if (s->socket.local_address() == local) return &s->socket;
+  }
+  return nullptr;
+}
+
+bool Driver::is_our_address(const SocketAddress& local) const {
+  for (const auto& s : sockets_) {
+    const auto& a = s->socket.local_address();
+    if (a == local || (a.is_unspecified() && a.port() == local.port())) return true;
   }
   return false;
+}
+
+std::optional<Driver::LbRoute> Driver::lb_route(const SocketAddress& local, const SocketAddress& peer) const {
+  if (!return_paths_) return std::nullopt;
+  if (const auto* via = return_paths_->find(local, peer)) {
+    return LbRoute{return_paths_->load_balancers()[via->lb], via->local};
+  }
+  // A path whose local address is not ours can only be a load balancer's listen address whose
+  // client we have not heard from lately: any of the (stateless) balancers can carry it.
+  if (!is_our_address(local)) return LbRoute{return_paths_->load_balancers().front(), SocketAddress()};
+  return std::nullopt;
+}
+
+void Driver::prune_return_paths(Instant now) {
+  if (!return_paths_ || return_paths_->size() == 0 || now < next_prune_) return;
+  next_prune_ = now + kPruneEvery;
+  std::unordered_set<std::pair<SocketAddress, SocketAddress>, PairHash> in_use;
+  endpoint_->for_each_connection([&](endpoint::ConnectionHandle, conn::Connection& c) {
+    for (const auto& p : c.paths()) in_use.emplace(p.local, p.peer);
+  });
+  return_paths_->prune(now - kReturnPathIdle, [&](const SocketAddress& listen, const SocketAddress& client) {
+    return in_use.contains({listen, client});
+  });
 }
 
 void Driver::watch(int fd, std::function<void()> on_readable) { (void)loop_->watch(fd, std::move(on_readable)); }
@@ -104,6 +156,21 @@ void Driver::receive_all(Socket& s) {
     for (const auto& d : batch_) {
       // The batch owns its (mutable) receive buffer; the connection decrypts in place.
       MutBytes data(const_cast<std::uint8_t*>(d.data.data()), d.data.size());
+      if (return_paths_) {
+        if (const auto lb = return_paths_->lb_index(d.peer)) {
+          auto dec = lb::decode_encap(d.data);
+          if (!dec || dec->header.client.port() == 0 || dec->header.client.is_unspecified()) {
+            ++stats_.bad_encapsulation;
+            continue;
+          }
+          ++stats_.from_load_balancers;
+          return_paths_->record(dec->header.listen, dec->header.client, *lb, d.local, now);
+          const std::size_t at = static_cast<std::size_t>(dec->payload.data() - d.data.data());
+          // The client's ECN codepoint rides on the outer datagram (roam-lb copies it).
+          endpoint_->on_datagram(dec->header.listen, dec->header.client, d.ecn, data.subspan(at), now);
+          continue;
+        }
+      }
       endpoint_->on_datagram(d.local, d.peer, d.ecn, data, now);
     }
   }
@@ -143,37 +210,49 @@ void Driver::flush() {
       // Segments per batch: what the first socket's GSO allows (all sockets share the kernel).
       const auto& caps = sockets_.front()->socket.capabilities();
       const std::size_t segments = caps.gso ? std::min(kSegmentsPerTransmit, caps.max_gso_segments) : 1;
-      MutBytes room(send_buf_.data() + off, segments * kMaxDatagram);
-      auto t = endpoint_->poll_transmit(now, room, segments);
+      // The endpoint fills the front of the slot; the rest is room for encapsulation headers.
+      MutBytes slot(send_buf_.data() + off, segments * kSlotPerSegment);
+      auto t = endpoint_->poll_transmit(now, slot.first(segments * kMaxDatagram), segments);
       if (!t) break;
-      Socket& s = socket_for(t->local);
-      const std::size_t seg = s.socket.capabilities().gso ? t->segment_size : t->size;
+      off += slot.size();
+      ++produced;
       io::Transmit x;
       x.local = t->local;
       x.peer = t->peer;
       x.ecn = t->ecn;
-      x.data = Bytes(room.data(), t->size);
-      x.segment_size = t->segment_size == t->size ? 0 : t->segment_size;
-      if (seg == t->size && x.segment_size != 0) {
+      std::size_t size = t->size;
+      std::size_t segment = t->segment_size >= t->size ? 0 : t->segment_size;
+      if (const auto route = lb_route(t->local, t->peer)) {
+        // To a client behind a load balancer: each segment behind its own header, to the balancer.
+        auto enc = lb::encapsulate_segments({t->peer, t->local}, slot, size, segment);
+        if (!enc) continue;  // cannot happen: the slot has room for every header
+        size = enc->size;
+        segment = enc->segment_size;
+        x.local = route->local;
+        x.peer = route->lb;
+        stats_.to_load_balancers += segment == 0 ? 1 : (size + segment - 1) / segment;
+      }
+      x.data = Bytes(slot.data(), size);
+      x.segment_size = segment;
+      Socket& s = socket_for(x.local);
+      if (segment != 0 && !s.socket.capabilities().gso) {
         // This socket cannot segment: send the batch as separate datagrams.
-        for (std::size_t o = 0; o < t->size; o += t->segment_size) {
+        for (std::size_t o = 0; o < size; o += segment) {
           io::Transmit one = x;
-          one.data = Bytes(room.data() + o, std::min(t->segment_size, t->size - o));
+          one.data = Bytes(slot.data() + o, std::min(segment, size - o));
           one.segment_size = 0;
           s.pending.push_back(one);
         }
       } else {
         s.pending.push_back(x);
       }
-      off += segments * kMaxDatagram;
-      ++produced;
     }
     if (produced == 0) return;
   }
 }
 
 void Driver::run(const std::function<bool()>& done, const std::function<void()>& after_io) {
-  (void)loop_->watch_signals({SIGINT, SIGTERM}, [this](int) { stopped_ = true; });
+  if (options_.handle_signals) (void)loop_->watch_signals({SIGINT, SIGTERM}, [this](int) { stopped_ = true; });
   if (!running_) {
     running_ = true;
     for (auto& s : sockets_) watch_socket(*s);
@@ -190,6 +269,7 @@ void Driver::run(const std::function<bool()>& done, const std::function<void()>&
     after_io();
     flush();
     endpoint_->reap();
+    prune_return_paths(loop_->now());
   }
   flush();
 }

@@ -57,7 +57,7 @@ Result<std::unique_ptr<Forwarder>, std::string> Forwarder::create(io::EventLoop&
     if (backends.value().is_ipv6()) (void)::setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &dont6, sizeof dont6);
   }
   auto f = std::unique_ptr<Forwarder>(
-      new Forwarder(loop, std::move(router), std::move(listen.value()), std::move(backends.value())));
+      new Forwarder(loop, std::move(router), std::move(listen.value()), std::move(backends.value()), options.mode));
   if (auto loop_error = loops_back(f->router_, f->listen_.local_address())) return *loop_error;
   if (!f->backends_.is_ipv6() && needs_ipv6(f->router_)) {
     return "the backend socket " + f->backends_.local_address().to_string() + " cannot reach IPv6 backends";
@@ -71,9 +71,11 @@ Result<std::unique_ptr<Forwarder>, std::string> Forwarder::create(io::EventLoop&
   return f;
 }
 
-Forwarder::Forwarder(io::EventLoop& loop, lb::Router router, io::UdpSocket listen, io::UdpSocket backends)
+Forwarder::Forwarder(io::EventLoop& loop, lb::Router router, io::UdpSocket listen, io::UdpSocket backends,
+                     RoutingMode mode)
     : loop_(loop),
       router_(std::move(router)),
+      mode_(mode),
       listen_(std::move(listen)),
       backends_(std::move(backends)),
       listen_wildcard_(listen_.local_address().is_unspecified()) {
@@ -127,10 +129,13 @@ void Forwarder::on_client_datagrams() {
     std::size_t used = 0;
     for (const auto& d : batch_) {
       ++stats_.from_clients;
-      const lb::Route route = router_.route(d.data, d.peer, d.local);
+      const lb::Route route = mode_ == RoutingMode::kFourTuple ? router_.route_by_tuple(d.data, d.peer, d.local)
+                                                               : router_.route(d.data, d.peer, d.local);
       ++stats_.by_reason[static_cast<std::size_t>(route.reason)];
       if (!route.backend) continue;
-      if (route.reason != lb::RouteReason::kServerId) ++(route.long_header ? stats_.fallback_long : stats_.fallback_short);
+      if (route.reason != lb::RouteReason::kServerId && route.reason != lb::RouteReason::kFourTuple) {
+        ++(route.long_header ? stats_.fallback_long : stats_.fallback_short);
+      }
       const lb::EncapHeader header{d.peer, d.local};
       if (lb::encap_header_size(header) + d.data.size() > io::kMaxUdpPayload) {
         ++stats_.dropped_too_big;

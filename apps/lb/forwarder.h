@@ -18,8 +18,15 @@
 
 namespace roam::lbapp {
 
+// How client datagrams pick a backend.
+enum class RoutingMode : std::uint8_t {
+  kRoutable,   // by the server ID in the DCID (QUIC-LB), with the draft's fallbacks: lb::Router::route
+  kFourTuple,  // by the 4-tuple hash alone, as a plain L4 balancer: lb::Router::route_by_tuple
+};
+
 struct ForwarderOptions {
   SocketAddress listen;
+  RoutingMode mode = RoutingMode::kRoutable;
   // Where datagrams to backends leave from (and replies arrive); default: an ephemeral port on
   // the wildcard address of the family the backends need.
   std::optional<SocketAddress> backend_source;
@@ -63,7 +70,7 @@ class Forwarder {
   std::string stats_line() const;
 
  private:
-  Forwarder(io::EventLoop& loop, lb::Router router, io::UdpSocket listen, io::UdpSocket backends);
+  Forwarder(io::EventLoop& loop, lb::Router router, io::UdpSocket listen, io::UdpSocket backends, RoutingMode mode);
   void index_backends();
   void on_client_datagrams();
   void on_backend_datagrams();
@@ -71,6 +78,7 @@ class Forwarder {
 
   io::EventLoop& loop_;
   lb::Router router_;
+  RoutingMode mode_;
   io::UdpSocket listen_;
   io::UdpSocket backends_;
   bool listen_wildcard_;

@@ -2,7 +2,7 @@
 // connection IDs (draft-ietf-quic-load-balancers), and the offline tools to decode and encode
 // such CIDs.
 //
-//   roam-lb --listen ADDR:PORT --config FILE [--backend ID=ADDR:PORT ...]
+//   roam-lb --listen ADDR:PORT --config FILE [--backend ID=ADDR:PORT ...] [--mode routable|4tuple]
 //   roam-lb decode --config-id N --server-id-len N --nonce-len N [--key HEX] CID...
 //   roam-lb encode --config-id N --server-id-len N --nonce-len N [--key HEX] --server-id HEX
 //                  [--nonce HEX] [--count K]
@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
 
   std::string listen, config_path, backend_source;
+  std::string mode = "routable";
   std::vector<std::string> backend_specs;
   double stats_interval = 0;
   bool quiet = false;
@@ -87,6 +88,11 @@ int main(int argc, char** argv) {
   app.add_option("--backend-source", backend_source,
                  "address to talk to backends from (default: an ephemeral port on the wildcard address)")
       ->type_name("ADDR:PORT");
+  app.add_option("--mode", mode,
+                 "routable: by the server ID in QUIC-LB CIDs (default); 4tuple: by a hash of the 4-tuple only, as a "
+                 "plain L4 balancer (for comparison: migrated connections then reach other backends)")
+      ->check(CLI::IsMember({"routable", "4tuple"}))
+      ->capture_default_str();
   app.add_option("--stats-interval", stats_interval, "print counters every SECONDS (0: only at exit)")
       ->type_name("SECONDS")
       ->check(CLI::NonNegativeNumber);
@@ -124,6 +130,7 @@ int main(int argc, char** argv) {
   }
   lbapp::ForwarderOptions options;
   options.listen = *listen_addr;
+  options.mode = mode == "4tuple" ? lbapp::RoutingMode::kFourTuple : lbapp::RoutingMode::kRoutable;
   if (!backend_source.empty()) {
     options.backend_source = SocketAddress::parse(backend_source);
     if (!options.backend_source) {
@@ -173,9 +180,10 @@ int main(int argc, char** argv) {
     return kExitFailure;
   }
   if (!quiet) {
-    std::printf("roam-lb: listening on %s, backend socket %s, %zu backends, configs %s\n",
+    std::printf("roam-lb: listening on %s, backend socket %s, %zu backends, configs %s%s\n",
                 fwd.listen_address().to_string().c_str(), fwd.backend_socket_address().to_string().c_str(),
-                fwd.router().backends().size(), config_ids(fwd.router()).c_str());
+                fwd.router().backends().size(), config_ids(fwd.router()).c_str(),
+                options.mode == lbapp::RoutingMode::kFourTuple ? ", mode 4tuple" : "");
   }
   if (stats_interval > 0 && !quiet) {
     const auto period = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(stats_interval));

@@ -62,6 +62,31 @@ Result<std::size_t> encapsulate(const EncapHeader& h, Bytes payload, MutBytes ou
   return n + payload.size();
 }
 
+Result<EncapsulatedBatch> encapsulate_segments(const EncapHeader& h, MutBytes buf, std::size_t size,
+                                               std::size_t segment_size) {
+  const std::size_t hs = encap_header_size(h);
+  if (segment_size == 0 || segment_size >= size) segment_size = size;
+  const std::size_t count = size == 0 ? 1 : (size + segment_size - 1) / segment_size;
+  if (size > buf.size() || buf.size() - size < count * hs) {
+    return Error{TransportError::kInternalError, "encap: buffer too small for the headers of a batch"};
+  }
+  std::uint8_t header[kEncapMaxHeaderSize];
+  if (auto n = encode_encap_header(h, MutBytes(header, sizeof header)); !n) return n.error();
+  // Back to front: segment i moves from i * segment_size to i * (segment_size + hs) + hs, never
+  // onto a segment not yet moved.
+  for (std::size_t i = count; i-- > 0;) {
+    const std::size_t from = i * segment_size;
+    const std::size_t len = std::min(segment_size, size - from);
+    std::uint8_t* to = buf.data() + i * (segment_size + hs);
+    std::memmove(to + hs, buf.data() + from, len);
+    std::memcpy(to, header, hs);
+  }
+  EncapsulatedBatch out;
+  out.size = size + count * hs;
+  out.segment_size = count > 1 ? segment_size + hs : 0;
+  return out;
+}
+
 Result<Decapsulated> decode_encap(Bytes d) {
   if (d.size() < kFixedSize) return Error{TransportError::kProtocolViolation, "encap: shorter than a header"};
   if (d[0] != kEncapVersion) return Error{TransportError::kProtocolViolation, "encap: unknown version"};

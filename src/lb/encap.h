@@ -54,6 +54,18 @@ Result<std::size_t> encode_encap_header(const EncapHeader& header, MutBytes out)
 // Header then payload into out; returns the total size. An error when out is too small.
 Result<std::size_t> encapsulate(const EncapHeader& header, Bytes payload, MutBytes out);
 
+// A GSO batch behind headers, in place: buf starts with `size` octets of segments of
+// segment_size octets (the last one may be shorter; segment_size 0 or >= size: one datagram).
+// Each segment is moved back to make room and the header written before it, so the batch stays
+// a GSO batch, of segment_size + header octets per segment. Needs buf.size() >= size + segments
+// * header size; an error (kInternalError) otherwise, with buf unchanged.
+struct EncapsulatedBatch {
+  std::size_t size = 0;
+  std::size_t segment_size = 0;  // 0 when the batch is one datagram
+};
+Result<EncapsulatedBatch> encapsulate_segments(const EncapHeader& header, MutBytes buf, std::size_t size,
+                                               std::size_t segment_size);
+
 // Splits a datagram into header and payload. Errors (kProtocolViolation, with a reason): too short
 // for its header, an unknown version, an address family other than 4 or 6. The payload may be
 // empty. Never reads outside datagram.

@@ -47,6 +47,8 @@ std::string_view to_string(RouteReason r) {
       return "malformed";
     case RouteReason::kNoBackends:
       return "no-backends";
+    case RouteReason::kFourTuple:
+      return "four-tuple";
   }
   return "unknown";
 }
@@ -154,6 +156,15 @@ Route Router::route(Bytes d, const SocketAddress& client, const SocketAddress& l
   }
   r.backend = r.long_header ? fallback_for_dcid(dcid) : fallback_for_tuple(client, listen);
   if (!r.backend) r.reason = RouteReason::kNoBackends;
+  return r;
+}
+
+Route Router::route_by_tuple(Bytes d, const SocketAddress& client, const SocketAddress& listen) const {
+  Route r;
+  if (d.empty()) return r;  // kMalformed
+  r.long_header = (d[0] & kLongHeaderBit) != 0;
+  r.backend = fallback_for_tuple(client, listen);
+  r.reason = r.backend ? RouteReason::kFourTuple : RouteReason::kNoBackends;
   return r;
 }
 

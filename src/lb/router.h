@@ -33,8 +33,9 @@ enum class RouteReason : std::uint8_t {
   kUnknownServer,  // fallback: the server ID names no backend
   kMalformed,      // dropped: empty datagram or truncated long header
   kNoBackends,     // dropped: nowhere to send
+  kFourTuple,      // 4-tuple mode: the hash of the 4-tuple, whatever the CID says
 };
-inline constexpr std::size_t kRouteReasonCount = 6;
+inline constexpr std::size_t kRouteReasonCount = 7;
 
 std::string_view to_string(RouteReason r);
 
@@ -52,6 +53,11 @@ class Router {
   // client: the datagram's source; listen: the address it was sent to (the 4-tuple's other half).
   // Not thread-safe (the codecs' cipher contexts are reused): one Router per thread.
   Route route(Bytes datagram, const SocketAddress& client, const SocketAddress& listen) const;
+  // What a plain layer-4 balancer does, for comparison (roam-lb --mode 4tuple): every datagram,
+  // long or short header, by the keyed hash of its 4-tuple. A client that migrates or is
+  // rebound by a NAT gets a new 4-tuple and, with several backends, most likely another backend
+  // that does not know its connection. Empty datagrams are dropped (kMalformed).
+  Route route_by_tuple(Bytes datagram, const SocketAddress& client, const SocketAddress& listen) const;
 
   // The backend whose ID is a prefix of server_id, if any.
   std::optional<std::size_t> backend_for(const ServerId& server_id) const;

@@ -308,3 +308,38 @@ TEST(Router, GarbageNeverCrashes) {
 
 }  // namespace
 }  // namespace roam::lb
+
+namespace roam::lb {
+namespace {
+
+TEST(Router, FourTupleModeIgnoresTheCid) {
+  const Router r = make_router(kSettings);
+  const ConnectionId cid = cid_for(r, 0, "0a0100", "0102030405");  // names backend 0
+  const auto packet = short_header(cid);
+  // The same CID from many client ports: routable mode always picks backend 0; 4-tuple mode
+  // spreads them over all three backends (what a migrating client meets behind a plain L4 LB).
+  std::map<std::size_t, int> seen;
+  for (int i = 0; i < 60; ++i) {
+    const auto client = kClient.with_port(static_cast<std::uint16_t>(20000 + i));
+    EXPECT_EQ(r.route(packet, client, kListen).backend, std::optional<std::size_t>(0));
+    const Route t = r.route_by_tuple(packet, client, kListen);
+    EXPECT_EQ(t.reason, RouteReason::kFourTuple);
+    EXPECT_FALSE(t.long_header);
+    ASSERT_TRUE(t.backend);
+    // Stable for one 4-tuple, and the same as the routable mode's short-header fallback.
+    EXPECT_EQ(t.backend, r.route_by_tuple(packet, client, kListen).backend);
+    EXPECT_EQ(t.backend, r.fallback_for_tuple(client, kListen));
+    ++seen[*t.backend];
+  }
+  EXPECT_EQ(seen.size(), 3u);
+  // Long headers too (no DCID hash): the 4-tuple decides.
+  const auto initial = long_header(Bytes(cid.data(), cid.size()));
+  const Route l = r.route_by_tuple(initial, kClient, kListen);
+  EXPECT_TRUE(l.long_header);
+  EXPECT_EQ(l.backend, r.fallback_for_tuple(kClient, kListen));
+  EXPECT_EQ(r.route_by_tuple(Bytes(), kClient, kListen).reason, RouteReason::kMalformed);
+  EXPECT_EQ(to_string(RouteReason::kFourTuple), "four-tuple");
+}
+
+}  // namespace
+}  // namespace roam::lb
