@@ -63,6 +63,8 @@ struct ConnectionConfig {
   std::size_t pmtu_max = 1472;
   // Mark packets ECT(0) and validate the path's ECN support (RFC 9000 13.4).
   bool ecn = true;
+  // Server: mints a NEW_TOKEN token for a client address (RFC 9000 8.1.3); the endpoint sets it.
+  std::function<std::vector<std::uint8_t>(const SocketAddress& peer)> new_token;
   // Sends a PING after this much idle time so NAT mappings stay alive (0: off).
   Duration keep_alive = Duration::zero();
 };

@@ -84,7 +84,8 @@ Connection::~Connection() = default;
 Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionConfig& config,
                                                         std::shared_ptr<tls::TlsContext> tls,
                                                         std::string_view server_name, const SocketAddress& local,
-                                                        const SocketAddress& peer, Random& random, Instant now) {
+                                                        const SocketAddress& peer, Random& random, Instant now,
+                                                        const ResumptionState* resume) {
   std::unique_ptr<Connection> c(new Connection(config, Side::kClient, std::move(tls), random, local, peer, now));
   c->original_dcid_ = random_cid(random, 8);  // RFC 9000 7.2: at least 8 bytes
   c->initial_scid_ = c->config_.cid_generator->generate(random);
@@ -95,7 +96,27 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionConfig& 
   c->cids_added_.push_back(c->initial_scid_);
   c->start_qlog(now);
   if (auto s = c->install_initial_keys(c->original_dcid_); !s) return s.error();
-  if (auto s = c->init_tls(server_name); !s) return s.error();
+  if (resume) {
+    c->token_ = resume->token;  // an address-validation token from NEW_TOKEN (8.1.3)
+    // 0-RTT obeys the limits the server gave last time (7.4.1); the handshake replaces them.
+    if (!resume->transport_params.empty()) {
+      auto tp = wire::decode_transport_parameters(resume->transport_params, wire::Perspective::kServer);
+      if (tp) {
+        streams::StreamLimits lim;
+        lim.max_data = tp->initial_max_data;
+        lim.max_stream_data_bidi_local = tp->initial_max_stream_data_bidi_local;
+        lim.max_stream_data_bidi_remote = tp->initial_max_stream_data_bidi_remote;
+        lim.max_stream_data_uni = tp->initial_max_stream_data_uni;
+        lim.max_streams_bidi = tp->initial_max_streams_bidi;
+        lim.max_streams_uni = tp->initial_max_streams_uni;
+        if (c->streams_->set_peer_limits(lim)) c->remembered_params_ = true;
+      }
+    }
+  }
+  if (auto s = c->init_tls(server_name, resume && c->remembered_params_ ? Bytes(resume->tls_session) : Bytes{});
+      !s) {
+    return s.error();
+  }
   return c;
 }
 
@@ -105,12 +126,12 @@ Result<std::unique_ptr<Connection>> Connection::accept(const ConnectionConfig& c
                                                        const ConnectionId& original_dcid,
                                                        std::optional<ConnectionId> retry_scid,
                                                        const SocketAddress& local, const SocketAddress& peer,
-                                                       Random& random, Instant now) {
+                                                       Random& random, Instant now, bool address_validated) {
   std::unique_ptr<Connection> c(new Connection(config, Side::kServer, std::move(tls), random, local, peer, now));
   c->original_dcid_ = original_dcid;
   c->retry_scid_ = std::move(retry_scid);
   // After a Retry the client already proved its address.
-  if (c->retry_scid_) c->active_->validation = PathValidation::kValidated;
+  if (c->retry_scid_ || address_validated) c->active_->validation = PathValidation::kValidated;
   c->initial_scid_ = c->config_.cid_generator->generate(random);
   c->peer_cid_ = initial.scid;
   c->active_->dcid = c->peer_cid_;
@@ -164,13 +185,15 @@ wire::TransportParameters Connection::local_transport_params() const {
   return tp;
 }
 
-Status Connection::init_tls(std::string_view server_name) {
+Status Connection::init_tls(std::string_view server_name, Bytes resumption) {
   auto tp = wire::encode_transport_parameters(
       local_transport_params(), side_ == Side::kClient ? wire::Perspective::kClient : wire::Perspective::kServer);
   if (!tp) return tp.error();
   auto session = tls::TlsSession::create(tls_ctx_, *tp, server_name);
   if (!session) return session.error();
   tls_ = std::move(session).value();
+  // A session that cannot be resumed (expired, another server) just means a full handshake.
+  if (side_ == Side::kClient && !resumption.empty()) (void)tls_->set_resumption_data(resumption);
   if (side_ == Side::kClient) {
     if (auto s = tls_->start(); !s) return s;
     return drive_tls();
@@ -207,6 +230,7 @@ Status Connection::drive_tls() {
     if (auto s = install_secret(*ev); !s) return s;
   }
   if (!peer_params_ && tls_->peer_transport_params()) {
+    peer_tp_encoded_ = *tls_->peer_transport_params();
     if (auto s = apply_peer_transport_params(); !s) return s;
   }
   if (!handshake_complete_ && tls_->handshake_complete()) on_handshake_complete();
@@ -214,7 +238,7 @@ Status Connection::drive_tls() {
 }
 
 Status Connection::install_secret(const tls::SecretEvent& ev) {
-  suite_ = ev.cipher_suite;
+  if (ev.level != tls::Level::kEarlyData) suite_ = ev.cipher_suite;
   const auto alg = aead_of(ev.cipher_suite.aead);
   if (ev.level == tls::Level::kHandshake) {
     auto keys = crypto::derive_packet_keys(alg, ev.secret);
@@ -232,8 +256,16 @@ Status Connection::install_secret(const tls::SecretEvent& ev) {
       pending_app_read_.clear();
       pending_app_write_.clear();
     }
+  } else if (ev.level == tls::Level::kEarlyData) {
+    auto keys = crypto::derive_packet_keys(alg, ev.secret);
+    if (!keys) return keys.error();
+    if (ev.direction == tls::Direction::kWrite && side_ == Side::kClient) {
+      zero_rtt_write_.emplace(std::move(keys).value());
+      attempted_0rtt_ = true;
+    } else if (ev.direction == tls::Direction::kRead && side_ == Side::kServer) {
+      zero_rtt_read_.emplace(std::move(keys).value());
+    }
   }
-  // 0-RTT (kEarlyData) keys are not used: roam does not send or accept 0-RTT yet.
   return {};
 }
 
@@ -274,10 +306,24 @@ Status Connection::apply_peer_transport_params() {
 
 void Connection::on_handshake_complete() {
   handshake_complete_ = true;
+  stats_.resumed = tls_->resumed();
+  stats_.zero_rtt_accepted = tls_->early_data_accepted();
+  if (side_ == Side::kClient) {
+    // 1-RTT keys are in: no more 0-RTT (RFC 9001 4.9.3). If the server refused the 0-RTT data,
+    // every 0-RTT packet counts as lost and its frames go again in 1-RTT (RFC 9001 4.6.2).
+    zero_rtt_write_.reset();
+    if (attempted_0rtt_ && !stats_.zero_rtt_accepted) {
+      for (const auto& p : loss_->discard_space(recovery::Space::kApplication, last_activity_)) {
+        on_packet_lost(p, Level::kApplication);
+      }
+    }
+  }
   push_event(HandshakeCompleted{tls_->alpn()});
   if (side_ == Side::kServer) {
     // RFC 9001 4.1.2: the server's handshake is confirmed when it completes.
     handshake_done_pending_ = true;
+    new_token_pending_ = static_cast<bool>(config_.new_token);
+    zero_rtt_read_.reset();  // 0-RTT ends with the handshake (RFC 9001 4.9.3)
     handshake_confirmed_ = true;
     loss_->on_handshake_confirmed(last_activity_);
     discard_space(Level::kHandshake);
@@ -336,6 +382,11 @@ std::optional<Instant> Connection::next_timeout() const {
   for (std::size_t i = 0; i < kLevels; ++i) {
     const auto& sp = spaces_[i];
     if (sp.discarded) continue;
+    // A deadline we cannot act on would make the caller spin: 0-RTT packets are acknowledged in
+    // 1-RTT packets (not before the 1-RTT keys exist), and nothing leaves a path whose
+    // anti-amplification budget is spent (the next datagram from the peer reopens it).
+    if (i == 2 && !app_keys_) continue;
+    if (active_->amplification_budget() < 64) continue;
     const Duration delay = i == 2 ? std::chrono::milliseconds(config_.max_ack_delay_ms) : Duration::zero();
     consider(sp.acks.ack_deadline(delay));
   }
@@ -419,7 +470,7 @@ std::optional<Event> Connection::poll_event() {
 
 Result<StreamId> Connection::open_stream(bool bidirectional) {
   if (state_ != State::kOpen) return Error{TransportError::kInternalError, "connection is closing"};
-  if (!peer_params_) return Error{TransportError::kStreamLimitError, "handshake not complete"};
+  if (!peer_params_ && !remembered_params_) return Error{TransportError::kStreamLimitError, "handshake not complete"};
   return streams_->open_stream(bidirectional ? streams::Direction::kBidi : streams::Direction::kUni);
 }
 
@@ -504,11 +555,27 @@ bool Connection::take_cid_update(std::vector<ConnectionId>& added, std::vector<C
   return true;
 }
 
+std::optional<ResumptionState> Connection::resumption_state() const {
+  if (side_ != Side::kClient || !tls_) return std::nullopt;
+  auto session = tls_->resumption_data();
+  if (!session) return std::nullopt;
+  ResumptionState r;
+  r.tls_session = std::move(*session);
+  r.transport_params = peer_tp_encoded_;
+  r.token = new_token_;
+  return r;
+}
+
 ConnectionStats Connection::stats() const {
   ConnectionStats s = stats_;
   s.smoothed_rtt = active_->recovery->rtt().smoothed_rtt();
   s.min_rtt = active_->recovery->rtt().min_rtt();
   s.cwnd = active_->recovery->cc().cwnd();
+  // Known once the handshake completed (GnuTLS sets its flags as the last message is processed).
+  if (tls_ && handshake_complete_) {
+    s.resumed = tls_->resumed();
+    s.zero_rtt_accepted = tls_->early_data_accepted();
+  }
   s.cids_issued = local_cids_->issued();
   s.cids_retired = local_cids_->retired_count();
   s.peer_cids_retired = peer_cids_.retired_count();

@@ -72,6 +72,11 @@ struct ConnectionStats {
   std::uint64_t cids_issued = 0;       // our CIDs, handshake CID included
   std::uint64_t cids_retired = 0;      // our CIDs the peer retired
   std::uint64_t peer_cids_retired = 0; // the peer's CIDs we retired
+  // Resumption and 0-RTT.
+  bool resumed = false;
+  bool zero_rtt_accepted = false;      // the server took our 0-RTT data / we took the client's
+  std::uint64_t zero_rtt_packets_sent = 0;
+  std::uint64_t zero_rtt_packets_received = 0;
 };
 
 // A path as the application sees it.
@@ -88,13 +93,24 @@ struct PathInfo {
 
 using ReadResult = streams::ReadResult;
 
+// What a client keeps from a connection to resume the next one faster (RFC 9001 4.6, RFC 9000
+// 7.4.1 and 8.1.3): the TLS session ticket, the server's transport parameters (0-RTT obeys the
+// remembered limits) and a NEW_TOKEN token (the server may skip address validation). Saved with
+// Connection::resumption_state() once the server sent a ticket.
+struct ResumptionState {
+  std::vector<std::uint8_t> tls_session;
+  std::vector<std::uint8_t> transport_params;  // encoded, as the server sent them
+  std::vector<std::uint8_t> token;
+};
+
 class Connection {
  public:
   // A client connection to `peer`; sends its first Initial on the first poll_transmit.
   static Result<std::unique_ptr<Connection>> connect(const ConnectionConfig& config,
                                                      std::shared_ptr<tls::TlsContext> tls,
                                                      std::string_view server_name, const SocketAddress& local,
-                                                     const SocketAddress& peer, Random& random, Instant now);
+                                                     const SocketAddress& peer, Random& random, Instant now,
+                                                     const ResumptionState* resume = nullptr);
   // A server connection for a client's first Initial packet (header already parsed by the endpoint).
   // `original_dcid` is the DCID of the client's first Initial; `retry_scid` is set when the
   // connection follows a Retry we sent (the client's current DCID is then our Retry SCID).
@@ -103,7 +119,7 @@ class Connection {
                                                     const wire::PacketHeader& initial, const ConnectionId& original_dcid,
                                                     std::optional<ConnectionId> retry_scid,
                                                     const SocketAddress& local, const SocketAddress& peer,
-                                                    Random& random, Instant now);
+                                                    Random& random, Instant now, bool address_validated = false);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -145,6 +161,9 @@ class Connection {
   const SocketAddress& peer_address() const { return active_->peer; }
   const SocketAddress& local_address() const { return active_->local; }
   ConnectionStats stats() const;
+  // Client: what to keep for resuming later (nullopt until the server sent a session ticket).
+  // A NEW_TOKEN the server sent is included.
+  std::optional<ResumptionState> resumption_state() const;
 
   // Migration, client side (RFC 9000 9.2). probe_path starts validating a path from `local`
   // (a socket the application opened, e.g. on another interface) to the current peer address
@@ -208,7 +227,7 @@ class Connection {
   Connection(const ConnectionConfig& config, Side side, std::shared_ptr<tls::TlsContext> tls, Random& random,
              const SocketAddress& local, const SocketAddress& peer, Instant now);
 
-  Status init_tls(std::string_view server_name);
+  Status init_tls(std::string_view server_name, Bytes resumption = {});
   Status install_initial_keys(const ConnectionId& client_dcid);
   Status drive_tls();
   Status install_secret(const tls::SecretEvent& ev);
@@ -308,6 +327,15 @@ class Connection {
   std::array<Space, kLevels> spaces_;
   // 1-RTT keys with key update (RFC 9001 6); created once both application secrets are known.
   std::optional<crypto::OneRttKeys> app_keys_;
+  // 0-RTT keys (RFC 9001 4.6): the client writes with them until it has 1-RTT keys; the server
+  // reads with them until the handshake is confirmed.
+  std::optional<crypto::PacketKeys> zero_rtt_write_, zero_rtt_read_;
+  bool sending_0rtt() const { return side_ == Side::kClient && zero_rtt_write_.has_value() && !app_keys_; }
+  bool attempted_0rtt_ = false;
+  bool remembered_params_ = false;  // client: stream limits from a previous connection
+  std::vector<std::uint8_t> peer_tp_encoded_;  // for ResumptionState
+  std::vector<std::uint8_t> new_token_;        // the latest NEW_TOKEN (client)
+  bool new_token_pending_ = false;             // server: a NEW_TOKEN to (re)send
   std::vector<std::uint8_t> pending_app_read_, pending_app_write_;
   std::optional<Instant> prev_read_keys_discard_at_;
   // Data is waiting for the pacer until then: poll_transmit sets it, next_timeout reports it.

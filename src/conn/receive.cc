@@ -119,12 +119,15 @@ void Connection::process_packet(const wire::PacketHeader& hdr, MutBytes packet, 
     on_retry(hdr, packet, now);
     return;
   }
-  if (pt == wire::PacketType::kVersionNegotiation || pt == wire::PacketType::kZeroRtt) {
+  if (pt == wire::PacketType::kVersionNegotiation ||
+      (pt == wire::PacketType::kZeroRtt && (side_ == Side::kClient || !zero_rtt_read_))) {
     // roam speaks only v1, so a Version Negotiation can only mean the server does not: the
-    // handshake times out (RFC 9000 6.2 lets a client ignore VN); 0-RTT is never accepted yet.
+    // handshake times out (RFC 9000 6.2 lets a client ignore VN). 0-RTT is read only by a server
+    // whose TLS accepted early data (and only until the handshake is confirmed).
     ++stats_.packets_dropped;
     return;
   }
+  const bool zero_rtt = pt == wire::PacketType::kZeroRtt;
   if (pt != wire::PacketType::kOneRtt && hdr.version != wire::kVersion1) {
     ++stats_.packets_dropped;
     return;
@@ -155,7 +158,15 @@ void Connection::process_packet(const wire::PacketHeader& hdr, MutBytes packet, 
   const crypto::PacketKeys* keys = nullptr;
   crypto::KeyEpoch epoch = crypto::KeyEpoch::kCurrent;
   Result<crypto::UnprotectedHeader> uh = Error{TransportError::kInternalError, "no keys"};
-  if (level == Level::kApplication) {
+  if (zero_rtt) {
+    uh = crypto::remove_header_protection(*zero_rtt_read_->header_protector, packet, hdr.pn_offset,
+                                          largest.value_or(0), largest.has_value());
+    if (!uh) {
+      ++stats_.packets_dropped;
+      return;
+    }
+    keys = &*zero_rtt_read_;
+  } else if (level == Level::kApplication) {
     if (!app_keys_) {
       ++stats_.packets_dropped;
       return;
@@ -194,7 +205,8 @@ void Connection::process_packet(const wire::PacketHeader& hdr, MutBytes packet, 
     close_with_error(Error{TransportError::kProtocolViolation, "reserved header bits set"}, now);
     return;
   }
-  if (level == Level::kApplication) {
+  if (zero_rtt) ++stats_.zero_rtt_packets_received;
+  if (level == Level::kApplication && !zero_rtt) {
     const std::uint64_t generation = app_keys_->read_generation();
     if (auto s = app_keys_->on_packet_decrypted(epoch, uh->packet_number); !s) {
       close_with_error(s.error(), now);
@@ -287,6 +299,7 @@ Status Connection::process_frames(Level level, wire::PacketType pt, Bytes payloa
             if (side_ == Side::kServer) {
               return Error{TransportError::kProtocolViolation, "NEW_TOKEN from a client", type};
             }
+            new_token_.assign(f.token.begin(), f.token.end());
             push_event(NewTokenReceived{std::basic_string<std::uint8_t>(f.token.begin(), f.token.end())});
             return {};
           } else if constexpr (std::is_same_v<T, wire::NewConnectionIdFrame>) {
@@ -488,6 +501,9 @@ void Connection::on_packet_lost(const recovery::SentPacket& p, Level level) {
         break;
       case SentFrame::Kind::kRetireConnectionId:
         peer_cids_.requeue_retire(f.a);
+        break;
+      case SentFrame::Kind::kNewToken:
+        new_token_pending_ = true;  // a fresh one goes out
         break;
       case SentFrame::Kind::kMtuProbe:
         if (Path* path = find_path(PathId{static_cast<std::uint32_t>(f.id)})) path->pmtu.on_probe_lost(f.a, now_hint_);

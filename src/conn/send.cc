@@ -28,12 +28,17 @@ bool Connection::has_data_to_send(Level level, Instant now) const {
   const auto& sp = spaces_[static_cast<std::size_t>(level)];
   if (sp.discarded) return false;
   if (level == Level::kApplication) {
-    if (!app_keys_) return false;
+    if (!app_keys_ && !sending_0rtt()) return false;
   } else if (!sp.write.valid()) {
     return false;
   }
   if (ack_due(level, now) || sp.pto_probes > 0 || sp.crypto.has_pending()) return true;
   if (level != Level::kApplication) return false;
+  if (sending_0rtt()) {
+    // 0-RTT (RFC 9001 4.6): stream data and its control frames only, within the window.
+    return active_->recovery->cc().can_send(active_->max_datagram()) &&
+           (streams_->has_stream_data() || streams_->has_control_frames());
+  }
   if (!handshake_complete_ && side_ == Side::kClient) return false;
   const bool cwnd_ok = active_->recovery->cc().can_send(active_->max_datagram());
   if (ping_pending_) return true;
@@ -149,7 +154,8 @@ std::size_t Connection::build_datagram(Instant now, MutBytes out, std::size_t li
 std::size_t Connection::build_packet(Level level, Instant now, MutBytes out, std::size_t min_size,
                                      bool& ack_eliciting) {
   auto& sp = spaces_[static_cast<std::size_t>(level)];
-  const crypto::PacketKeys& keys = level == Level::kApplication ? app_keys_->write_keys() : sp.write;
+  const bool zero_rtt = level == Level::kApplication && sending_0rtt();
+  const crypto::PacketKeys& keys = zero_rtt ? *zero_rtt_write_ : level == Level::kApplication ? app_keys_->write_keys() : sp.write;
   const std::uint64_t pn = sp.next_pn;
   const auto largest_acked = loss_->largest_acked(space_of(level));
   const std::size_t pn_len = wire::packet_number_length(pn, largest_acked.value_or(0), largest_acked.has_value());
@@ -158,10 +164,12 @@ std::size_t Connection::build_packet(Level level, Instant now, MutBytes out, std
   wire::Writer w(out);
   std::size_t pn_offset = 0;
   std::size_t length_offset = 0;
-  const bool long_header = level != Level::kApplication;
+  const bool long_header = level != Level::kApplication || zero_rtt;
   if (long_header) {
     wire::LongHeaderOut lho;
-    const auto type = level == Level::kInitial ? wire::PacketType::kInitial : wire::PacketType::kHandshake;
+    const auto type = zero_rtt                     ? wire::PacketType::kZeroRtt
+                      : level == Level::kInitial ? wire::PacketType::kInitial
+                                                 : wire::PacketType::kHandshake;
     Bytes token = level == Level::kInitial ? Bytes(token_) : Bytes{};
     if (!wire::write_long_header(w, type, wire::kVersion1, peer_cid_, initial_scid_, token, truncated, pn_len, lho)) {
       return 0;
@@ -206,7 +214,8 @@ std::size_t Connection::build_packet(Level level, Instant now, MutBytes out, std
   }
   ++sp.next_pn;
   ++stats_.packets_sent;
-  if (level == Level::kApplication) app_keys_->on_packet_sent(pn);
+  if (level == Level::kApplication && !zero_rtt) app_keys_->on_packet_sent(pn);
+  if (zero_rtt) ++stats_.zero_rtt_packets_sent;
   recovery::SentPacket rec;
   rec.pn = pn;
   rec.time_sent = now;
@@ -251,12 +260,40 @@ std::size_t Connection::write_frames(Level level, wire::Writer& w, std::uint64_t
     }
   }
   auto remaining = [&w]() { return w.remaining(); };
+  if (level == Level::kApplication && sending_0rtt()) {
+    // 0-RTT carries no ACK, NEW_CONNECTION_ID or the like (RFC 9000 12.4): streams only.
+    if (!active_->recovery->cc().can_send(active_->max_datagram())) return w.size() - start;
+    while (streams_->has_stream_data() && remaining() > 24) {
+      auto sf = streams_->next_stream_frame(remaining());
+      if (!sf) break;
+      wire::StreamFrame f{sf->id, sf->offset, sf->data, sf->fin, true};
+      if (!wire::encode_frame(w, f)) {
+        streams_->on_stream_data_lost(sf->id, sf->offset, sf->data.size(), sf->fin);
+        break;
+      }
+      sent_.add(token, SentFrame{SentFrame::Kind::kStream, 0, sf->fin, sf->id.value, sf->offset, sf->data.size(), {}});
+      ack_eliciting = true;
+    }
+    return w.size() - start;
+  }
   if (level == Level::kApplication) {
     if (handshake_done_pending_ && side_ == Side::kServer && remaining() >= 1) {
       wire::encode_frame(w, wire::HandshakeDoneFrame{});
       sent_.add(token, SentFrame{SentFrame::Kind::kHandshakeDone, 0, false, 0, 0, 0, {}});
       handshake_done_pending_ = false;
       ack_eliciting = true;
+    }
+    if (new_token_pending_ && side_ == Side::kServer && config_.new_token) {
+      // A token for the client's next connection (RFC 9000 8.1.3), bound to its address.
+      const auto tok = config_.new_token(active_->peer);
+      if (!tok.empty() && remaining() >= tok.size() + 4) {
+        wire::encode_frame(w, wire::NewTokenFrame{Bytes(tok)});
+        sent_.add(token, SentFrame{SentFrame::Kind::kNewToken, 0, false, 0, 0, 0, {}});
+        new_token_pending_ = false;
+        ack_eliciting = true;
+      } else if (tok.empty()) {
+        new_token_pending_ = false;
+      }
     }
   }
   if (level == Level::kApplication) {

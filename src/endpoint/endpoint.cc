@@ -25,14 +25,15 @@ Endpoint::Endpoint(const EndpointConfig& config, std::shared_ptr<tls::TlsContext
     random_.fill(cc.reset_key);
   }
   reset_tokens_ = config_.reset_limits.burst;
-  if (config_.server && config_.require_retry) {
+  if (config_.server) {
     std::uint8_t key[crypto::TokenCipher::kKeySize];
     random_.fill(key);
-    auto tc = crypto::TokenCipher::create(key, random_);
-    auto ri = crypto::RetryIntegrity::create();
-    if (tc && ri) {
-      token_cipher_.emplace(std::move(tc).value());
-      retry_integrity_.emplace(std::move(ri).value());
+    if (auto tc = crypto::TokenCipher::create(key, random_)) token_cipher_.emplace(std::move(tc).value());
+    if (config_.require_retry) {
+      if (auto ri = crypto::RetryIntegrity::create()) retry_integrity_.emplace(std::move(ri).value());
+    }
+    if (config_.issue_new_tokens && token_cipher_) {
+      cc.new_token = [this](const SocketAddress& peer) { return mint_new_token(peer); };
     }
   }
 }
@@ -40,8 +41,9 @@ Endpoint::Endpoint(const EndpointConfig& config, std::shared_ptr<tls::TlsContext
 Endpoint::~Endpoint() = default;
 
 Result<ConnectionHandle> Endpoint::connect(std::string_view server_name, const SocketAddress& local,
-                                           const SocketAddress& peer, Instant now) {
-  auto c = conn::Connection::connect(config_.connection, tls_, server_name, local, peer, random_, now);
+                                           const SocketAddress& peer, Instant now,
+                                           const conn::ResumptionState* resume) {
+  auto c = conn::Connection::connect(config_.connection, tls_, server_name, local, peer, random_, now, resume);
   if (!c) return c.error();
   const ConnectionHandle h = next_handle_++;
   auto& ref = *c.value();
@@ -67,6 +69,7 @@ void Endpoint::register_cids(ConnectionHandle h, conn::Connection& c) {
 
 void Endpoint::on_datagram(const SocketAddress& local, const SocketAddress& peer, std::uint8_t ecn, MutBytes data,
                            Instant now) {
+  now_ = now;
   ++stats_.datagrams_received;
   auto inv = wire::parse_invariant_header(data, config_.connection.local_cid_length);
   if (!inv) {
@@ -130,7 +133,9 @@ void Endpoint::handle_unknown(const wire::InvariantHeader& inv, const SocketAddr
   }
   ConnectionId original_dcid = hdr->dcid;
   std::optional<ConnectionId> retry_scid;
-  if (token_cipher_) {
+  // A NEW_TOKEN token from an earlier connection proves the address (RFC 9000 8.1.3).
+  const bool validated = !hdr->token.empty() && token_cipher_ && check_new_token(hdr->token, peer, now);
+  if (retry_integrity_ && !validated) {
     auto odcid = hdr->token.empty() ? std::nullopt : check_retry_token(hdr->token, peer, now);
     if (!odcid) {
       if (!hdr->token.empty()) ++stats_.invalid_tokens;
@@ -141,7 +146,8 @@ void Endpoint::handle_unknown(const wire::InvariantHeader& inv, const SocketAddr
     retry_scid = hdr->dcid;
   }
   auto c = conn::Connection::accept(config_.connection, tls_, *hdr, original_dcid, retry_scid, local, peer, random_,
-                                    now);
+                                    now, validated);
+  if (validated) ++stats_.new_tokens_accepted;
   if (!c) {
     ++stats_.datagrams_dropped;
     return;
@@ -204,6 +210,35 @@ std::optional<ConnectionId> Endpoint::check_retry_token(Bytes token, const Socke
   return ConnectionId(Bytes(plain->data() + 9, (*plain)[8]));
 }
 
+namespace {
+// A NEW_TOKEN token: a type byte and the time it was issued, sealed with the client's IP (not its
+// port, which changes between connections) as associated data.
+constexpr std::uint8_t kNewTokenType = 0x4e;
+std::string new_token_aad(const SocketAddress& peer) { return "roam-new-token " + peer.ip_string(); }
+}  // namespace
+
+std::vector<std::uint8_t> Endpoint::mint_new_token(const SocketAddress& peer) {
+  std::vector<std::uint8_t> plain(9);
+  plain[0] = kNewTokenType;
+  const auto t = static_cast<std::uint64_t>(now_.time_since_epoch().count());
+  for (int i = 0; i < 8; ++i) plain[static_cast<std::size_t>(1 + i)] = static_cast<std::uint8_t>(t >> (56 - 8 * i));
+  const std::string aad = new_token_aad(peer);
+  auto token = token_cipher_->seal(plain, Bytes(reinterpret_cast<const std::uint8_t*>(aad.data()), aad.size()));
+  if (!token) return {};
+  ++stats_.new_tokens_issued;
+  return std::move(token).value();
+}
+
+bool Endpoint::check_new_token(Bytes token, const SocketAddress& peer, Instant now) {
+  const std::string aad = new_token_aad(peer);
+  auto plain = token_cipher_->open(token, Bytes(reinterpret_cast<const std::uint8_t*>(aad.data()), aad.size()));
+  if (!plain || plain->size() != 9 || (*plain)[0] != kNewTokenType) return false;
+  std::uint64_t t = 0;
+  for (int i = 1; i < 9; ++i) t = t << 8 | (*plain)[static_cast<std::size_t>(i)];
+  const Instant issued{Duration(static_cast<std::int64_t>(t))};
+  return issued <= now && now - issued <= config_.new_token_lifetime;
+}
+
 void Endpoint::maybe_send_stateless_reset(const SocketAddress& local, const SocketAddress& peer,
                                           const ConnectionId& dcid, std::size_t received, Instant now) {
   // RFC 9000 10.3: at least 21 bytes (first byte, >= 38 unpredictable bits, 16-byte token) and
@@ -229,6 +264,7 @@ void Endpoint::maybe_send_stateless_reset(const SocketAddress& local, const Sock
 }
 
 std::optional<conn::Transmit> Endpoint::poll_transmit(Instant now, MutBytes buf, std::size_t max_datagrams) {
+  now_ = now;
   if (!replies_.empty()) {
     Reply r = std::move(replies_.front());
     replies_.pop_front();
@@ -264,6 +300,7 @@ std::optional<Instant> Endpoint::next_timeout() const {
 }
 
 void Endpoint::on_timeout(Instant now) {
+  now_ = now;
   for (auto& [h, c] : conns_) {
     if (auto x = c->next_timeout(); x && *x <= now) c->on_timeout(now);
   }

@@ -37,6 +37,10 @@ struct EndpointConfig {
   // proves its address before any handshake work or amplification.
   bool require_retry = false;
   Duration retry_token_lifetime = std::chrono::seconds(10);
+  // Server: give clients NEW_TOKEN tokens (RFC 9000 8.1.3); a later Initial that carries a valid
+  // one from the same IP needs neither Retry nor the anti-amplification limit.
+  bool issue_new_tokens = true;
+  Duration new_token_lifetime = std::chrono::hours(24);
 };
 
 struct EndpointStats {
@@ -47,6 +51,8 @@ struct EndpointStats {
   std::uint64_t stateless_resets_sent = 0;
   std::uint64_t retries_sent = 0;
   std::uint64_t invalid_tokens = 0;
+  std::uint64_t new_tokens_issued = 0;
+  std::uint64_t new_tokens_accepted = 0;
 };
 
 class Endpoint {
@@ -54,9 +60,11 @@ class Endpoint {
   Endpoint(const EndpointConfig& config, std::shared_ptr<tls::TlsContext> tls, Random& random);
   ~Endpoint();
 
-  // Client: starts a connection. The first Initial leaves on the next poll_transmit.
+  // Client: starts a connection. The first Initial leaves on the next poll_transmit. With
+  // `resume`, the session is resumed and 0-RTT data may go with the first flight.
   Result<ConnectionHandle> connect(std::string_view server_name, const SocketAddress& local,
-                                   const SocketAddress& peer, Instant now);
+                                   const SocketAddress& peer, Instant now,
+                                   const conn::ResumptionState* resume = nullptr);
 
   // `data` is decrypted in place.
   void on_datagram(const SocketAddress& local, const SocketAddress& peer, std::uint8_t ecn, MutBytes data,
@@ -90,6 +98,8 @@ class Endpoint {
   void send_retry(const SocketAddress& local, const SocketAddress& peer, const wire::PacketHeader& hdr, Instant now);
   // The original DCID a Retry token was issued for, if the token is ours, fresh and for this peer.
   std::optional<ConnectionId> check_retry_token(Bytes token, const SocketAddress& peer, Instant now);
+  std::vector<std::uint8_t> mint_new_token(const SocketAddress& peer);
+  bool check_new_token(Bytes token, const SocketAddress& peer, Instant now);
   void maybe_send_stateless_reset(const SocketAddress& local, const SocketAddress& peer, const ConnectionId& dcid,
                                   std::size_t received, Instant now);
 
@@ -107,6 +117,7 @@ class Endpoint {
   std::optional<crypto::TokenCipher> token_cipher_;
   std::optional<crypto::RetryIntegrity> retry_integrity_;
   double reset_tokens_ = 0;
+  Instant now_{};  // the latest time we were called with (NEW_TOKEN tokens carry it)
   std::optional<Instant> reset_refill_;
   EndpointStats stats_;
 };

@@ -37,20 +37,32 @@ struct Pair {
   };
   std::deque<InFlight> wire;
 
-  Pair() {
+  static std::shared_ptr<tls::TlsContext> make_server_tls(bool early_data = true) {
     tls::ServerOptions so;
     so.alpn = {"perf"};
     so.self_signed.dns_names = {"localhost"};
     so.self_signed.now = std::chrono::system_clock::now();
+    so.early_data = early_data;
     auto st = tls::TlsContext::create_server(so);
     if (!st) ADD_FAILURE() << "server tls: " << st.error().reason;
-    server_tls = *st;
+    return st ? *st : nullptr;
+  }
+  static std::shared_ptr<tls::TlsContext> make_client_tls() {
     tls::ClientOptions co;
     co.alpn = {"perf"};
     co.insecure_skip_verify = true;
     auto ct = tls::TlsContext::create_client(co);
     if (!ct) ADD_FAILURE() << "client tls: " << ct.error().reason;
-    auto c = Connection::connect(cfg, *ct, "localhost", client_addr, server_addr, rng, now);
+    return ct ? *ct : nullptr;
+  }
+
+  Pair() : Pair(make_server_tls(), make_client_tls()) {}
+  // With given TLS contexts (a second connection resumes the first one's session).
+  Pair(std::shared_ptr<tls::TlsContext> stls, std::shared_ptr<tls::TlsContext> ctls,
+       const ResumptionState* resume = nullptr)
+      : server_tls(std::move(stls)) {
+    cfg.new_token = [](const SocketAddress&) { return std::vector<std::uint8_t>{'t', 'o', 'k'}; };
+    auto c = Connection::connect(cfg, ctls, "localhost", client_addr, server_addr, rng, now, resume);
     if (!c) ADD_FAILURE() << "connect: " << c.error().reason;
     client = std::move(c).value();
   }
@@ -265,6 +277,96 @@ TEST(Connection, PmtuBlackHoleFallsBackAndTheTransferCompletes) {
   p.max_wire = 1280;  // the route changed: big datagrams vanish from now on
   transfer(p, 1 << 20);
   EXPECT_LE(active_pmtu(*p.client), 1280u);
+}
+
+// Resumption and 0-RTT (RFC 9001 4.6): a second connection sends its request with the first
+// flight; the server reads it before the handshake completes.
+std::optional<ResumptionState> first_connection(const std::shared_ptr<tls::TlsContext>& stls,
+                                                const std::shared_ptr<tls::TlsContext>& ctls) {
+  Pair p(stls, ctls);
+  transfer(p, 10000);
+  for (int i = 0; i < 50; ++i) p.step();  // the NewSessionTicket and NEW_TOKEN arrive
+  return p.client->resumption_state();
+}
+
+// Opens a stream on a client that has not sent anything yet, writes `data` with FIN, and runs
+// until the server read all of it. Returns what the server read.
+std::vector<std::uint8_t> early_request(Pair& p, const std::vector<std::uint8_t>& data) {
+  auto sid = p.client->open_stream(true);
+  EXPECT_TRUE(sid.ok()) << (sid.ok() ? "" : sid.error().reason);
+  if (!sid.ok()) return {};
+  auto n = p.client->write(*sid, data, true);
+  EXPECT_TRUE(n.ok() && *n == data.size());
+  std::vector<std::uint8_t> got;
+  std::vector<std::uint8_t> buf(65536);
+  for (int i = 0; i < 2000; ++i) {
+    if (!p.step()) break;
+    if (!p.server) continue;
+    while (p.server->poll_event()) {
+    }
+    auto rr = p.server->read(*sid, buf);
+    if (rr.ok()) got.insert(got.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(rr->bytes));
+    if (rr.ok() && rr->fin) break;
+  }
+  return got;
+}
+
+TEST(Connection, ZeroRttRequestArrivesBeforeTheHandshakeEnds) {
+  auto stls = Pair::make_server_tls();
+  auto ctls = Pair::make_client_tls();
+  auto resume = first_connection(stls, ctls);
+  ASSERT_TRUE(resume.has_value());
+  EXPECT_FALSE(resume->transport_params.empty());
+  EXPECT_EQ(resume->token, (std::vector<std::uint8_t>{'t', 'o', 'k'}));
+
+  Pair p(stls, ctls, &*resume);
+  std::vector<std::uint8_t> request(3000);
+  SeededRandom(5).fill(request);
+  EXPECT_EQ(early_request(p, request), request);
+  ASSERT_TRUE(p.server);
+  EXPECT_FALSE(p.server->is_handshake_complete());  // the request was read from 0-RTT packets
+  for (int i = 0; i < 200 && !(p.client->is_established() && p.server->is_established()); ++i) p.step();
+  while (auto ev = p.client->poll_event()) {
+    if (auto* c = std::get_if<ConnectionClosed>(&*ev)) ADD_FAILURE() << "client closed: " << c->error_code << " " << c->reason;
+  }
+  while (auto ev = p.server->poll_event()) {
+    if (auto* c = std::get_if<ConnectionClosed>(&*ev)) ADD_FAILURE() << "server closed: " << c->error_code << " " << c->reason;
+  }
+  ASSERT_TRUE(p.client->is_established());
+  ASSERT_TRUE(p.server->is_established());
+  const auto cs = p.client->stats();
+  const auto ss = p.server->stats();
+  EXPECT_GT(cs.zero_rtt_packets_sent, 0u);
+  EXPECT_GT(ss.zero_rtt_packets_received, 0u);
+  EXPECT_TRUE(cs.resumed);
+  EXPECT_TRUE(cs.zero_rtt_accepted);
+  EXPECT_TRUE(ss.zero_rtt_accepted);
+}
+
+TEST(Connection, RefusedZeroRttIsSentAgainIn1Rtt) {
+  auto stls = Pair::make_server_tls(/*early_data=*/false);
+  auto ctls = Pair::make_client_tls();
+  auto resume = first_connection(stls, ctls);
+  ASSERT_TRUE(resume.has_value());
+  Pair p(stls, ctls, &*resume);
+  std::vector<std::uint8_t> request(3000);
+  SeededRandom(6).fill(request);
+  EXPECT_EQ(early_request(p, request), request);
+  ASSERT_TRUE(p.server);
+  EXPECT_TRUE(p.client->stats().resumed);
+  EXPECT_FALSE(p.client->stats().zero_rtt_accepted);
+  EXPECT_EQ(p.server->stats().zero_rtt_packets_received, 0u);
+}
+
+TEST(Connection, ResumptionWithAnotherServersTicketIsAFullHandshake) {
+  auto ctls = Pair::make_client_tls();
+  auto resume = first_connection(Pair::make_server_tls(), ctls);
+  ASSERT_TRUE(resume.has_value());
+  Pair p(Pair::make_server_tls(), ctls, &*resume);  // a fresh ticket key: no resumption
+  std::vector<std::uint8_t> request(2000, 7);
+  EXPECT_EQ(early_request(p, request), request);
+  EXPECT_FALSE(p.client->stats().resumed);
+  EXPECT_FALSE(p.client->stats().zero_rtt_accepted);
 }
 
 TEST(Connection, ApplicationCloseReachesPeer) {
