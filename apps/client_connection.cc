@@ -102,7 +102,9 @@ void ClientConnection::pump(conn::Connection* c, Instant now) {
     fail("connection to " + name_ + " lost");
     return;
   }
-  if (http3_ && !session_ && c->is_handshake_complete() && !c->is_closing()) {
+  // A resumed session may send its requests in 0-RTT, before the handshake ends.
+  const bool can_send = c->is_handshake_complete() || c->early_data_possible();
+  if (http3_ && !session_ && can_send && !c->is_closing()) {
     // Before the connection's events are polled: the server's control stream may already be there.
     auto started = h3::Session::start(*c);
     if (!started) {
@@ -122,8 +124,8 @@ void ClientConnection::pump(conn::Connection* c, Instant now) {
     fail("connection to " + name_ + " closed");
     return;
   }
-  if (!c->is_handshake_complete()) return;
-  handshake_complete_ = true;
+  if (!can_send) return;
+  handshake_complete_ = handshake_complete_ || c->is_handshake_complete();
   if (http3_) return pump_http3(*c, now);
   while (next_to_open_ < slots_.size()) {
     Slot& s = slots_[next_to_open_];

@@ -19,6 +19,7 @@
 #include "qlog_dir.h"
 #include "hq.h"
 #include "migration_control.h"
+#include "session_file.h"
 #include "output.h"
 #include "perf.h"
 #include "progress.h"
@@ -49,7 +50,7 @@ struct Options {
   std::optional<std::uint64_t> perf_bytes;
   std::optional<std::string> echo_text;
   std::string download_dir, output;
-  std::string ca, keylog, bind, sni, qlog_dir;
+  std::string ca, keylog, bind, sni, qlog_dir, session_file;
   std::string cc = "cubic";
   bool insecure = false;
   bool quiet = false;
@@ -126,6 +127,10 @@ int main(int argc, char** argv) {
   app.add_option("--sni", o.sni, "server name to send and verify (default: the URL's host)");
   app.add_option("--bind", o.bind, "local ADDRESS:PORT (default: any, port chosen by the kernel)")
       ->type_name("ADDR:PORT");
+  app.add_option("--session-file", o.session_file,
+                 "resume the TLS session saved in FILE (0-RTT requests when the server allows) and save the new "
+                 "one there (one server only)")
+      ->type_name("FILE");
   app.add_option("--keylog", o.keylog, "append TLS secrets here (NSS key log format; default $SSLKEYLOGFILE)")
       ->type_name("FILE");
   app.add_option("--qlog-dir", o.qlog_dir, "write a qlog file (JSON-SEQ) per connection into DIR")->type_name("DIR");
@@ -270,10 +275,18 @@ int main(int argc, char** argv) {
   std::vector<std::vector<std::unique_ptr<apps::Exchange>>> exchanges;
   if (auto e = make_exchanges(o, targets, stdout_outputs, exchanges)) return failure(*e);
   const Instant start = driver->now();
+  // A saved session to resume (--session-file): one server only, as a ticket names its server.
+  std::optional<conn::ResumptionState> resume;
+  if (!o.session_file.empty()) {
+    if (targets.size() > 1) return usage_error("--session-file takes URLs of one server");
+    std::string serr;
+    resume = apps::load_session_file(o.session_file, serr);
+    if (!serr.empty()) return failure(serr);
+  }
   std::vector<apps::ClientConnection> conns;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const std::string sni = o.sni.empty() ? targets[i].first.host : o.sni;
-    auto h = ep.connect(sni, driver->socket().local_address(), peers[i], start);
+    auto h = ep.connect(sni, driver->socket().local_address(), peers[i], start, resume ? &*resume : nullptr);
     if (!h) return failure("cannot start a connection to " + peers[i].to_string() + ": " + std::string(h.error().reason));
     conns.emplace_back(targets[i].first.authority(), *h, std::move(exchanges[i]), http3);
   }
@@ -324,6 +337,21 @@ int main(int argc, char** argv) {
   bar.clear();
   const bool interrupted = !all_finished();
 
+  // What the next run resumes with, and how this one went.
+  if (!o.session_file.empty()) {
+    if (auto* c = ep.connection(conns.front().handle())) {
+      const auto st = c->stats();
+      if (!o.quiet && resume) {
+        std::fprintf(stderr, "session %s, 0-RTT %s (%llu packets sent early)\n", st.resumed ? "resumed" : "not resumed",
+                     st.zero_rtt_accepted ? "accepted" : (st.zero_rtt_packets_sent ? "refused" : "not used"),
+                     static_cast<unsigned long long>(st.zero_rtt_packets_sent));
+      }
+      if (auto state = c->resumption_state()) {
+        std::string serr;
+        if (!apps::save_session_file(o.session_file, *state, serr)) std::fprintf(stderr, "warning: %s\n", serr.c_str());
+      }
+    }
+  }
   // Close politely: CONNECTION_CLOSE leaves with the final flush.
   for (auto& cc : conns) {
     if (auto* c = ep.connection(cc.handle()); c && !c->is_closing()) c->close(cc.close_code(), "done");

@@ -40,6 +40,10 @@ void print_closed(const ConnectionState& st, const conn::Connection& c) {
                 static_cast<unsigned long long>(c.read_key_generation()),
                 static_cast<unsigned long long>(c.write_key_generation()));
   }
+  if (stats.resumed) {
+    std::printf("  session resumed%s (%llu 0-RTT packets)\n", stats.zero_rtt_accepted ? ", 0-RTT accepted" : "",
+                static_cast<unsigned long long>(stats.zero_rtt_packets_received));
+  }
   if (stats.paths_probed > 0 || stats.migrations > 0) {
     std::printf("  paths: %llu probed, %llu validated, %llu failed; %llu migrations (%llu NAT rebindings); "
                 "CIDs: %llu issued, %llu retired by the peer, %llu of the peer's retired\n",
@@ -175,6 +179,7 @@ int main(int argc, char** argv) {
   if (!quiet) {
     std::printf("roam-server listening on %s (ALPN %s)\n", driver->socket().local_address().to_string().c_str(),
                 alpn_text.c_str());
+    if (preferred_addr) std::printf("preferred address %s\n", preferred_addr->to_string().c_str());
     std::printf("serving %s\n", settings.site->description().c_str());
     if (cert.empty()) {
       std::printf("self-signed certificate, SHA-256 fingerprint %s\n",

@@ -99,7 +99,9 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectionConfig& 
   if (resume) {
     c->token_ = resume->token;  // an address-validation token from NEW_TOKEN (8.1.3)
     // 0-RTT obeys the limits the server gave last time (7.4.1); the handshake replaces them.
-    if (!resume->transport_params.empty()) {
+    const auto& offered = c->tls_ctx_->alpn();
+    const bool same_alpn = offered.size() == 1 && offered.front() == resume->alpn;
+    if (same_alpn && !resume->transport_params.empty()) {
       auto tp = wire::decode_transport_parameters(resume->transport_params, wire::Perspective::kServer);
       if (tp) {
         streams::StreamLimits lim;
@@ -563,6 +565,7 @@ std::optional<ResumptionState> Connection::resumption_state() const {
   r.tls_session = std::move(*session);
   r.transport_params = peer_tp_encoded_;
   r.token = new_token_;
+  r.alpn = tls_->alpn();
   return r;
 }
 

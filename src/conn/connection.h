@@ -101,6 +101,9 @@ struct ResumptionState {
   std::vector<std::uint8_t> tls_session;
   std::vector<std::uint8_t> transport_params;  // encoded, as the server sent them
   std::vector<std::uint8_t> token;
+  // The application protocol of that connection: 0-RTT is only attempted when the client offers
+  // exactly this one again (RFC 8446 4.2.10: early data belongs to the ticket's ALPN).
+  std::string alpn;
 };
 
 class Connection {
@@ -153,6 +156,9 @@ class Connection {
 
   Side side() const { return side_; }
   bool is_handshake_complete() const { return handshake_complete_; }
+  // Client resuming a session whose ticket allows 0-RTT: streams may be opened and written now,
+  // before the handshake completes (the data goes in 0-RTT packets).
+  bool early_data_possible() const { return sending_0rtt() && remembered_params_; }
   bool is_established() const { return handshake_confirmed_; }
   bool is_closing() const { return state_ != State::kOpen; }
   // Fully closed (draining over): the endpoint may forget the connection.

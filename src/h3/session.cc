@@ -273,7 +273,9 @@ Session::Session(conn::Connection& conn, const SessionConfig& config)
 Session::~Session() = default;
 
 Result<std::unique_ptr<Session>> Session::start(conn::Connection& conn, const SessionConfig& config) {
-  if (!conn.is_handshake_complete()) return Error{TransportError::kInternalError, "HTTP/3 before the handshake"};
+  if (!conn.is_handshake_complete() && !conn.early_data_possible()) {
+    return Error{TransportError::kInternalError, "HTTP/3 before the handshake"};
+  }
   std::unique_ptr<Session> s(new Session(conn, config));
   if (auto st = s->init(); !st) return st.error();
   return s;
