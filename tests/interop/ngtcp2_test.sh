@@ -16,6 +16,8 @@
 #                           roam-server prints "(nat-rebinding)"
 #   roam-client-migration   roam-client --migrate-after 20ms --migrate-to 127.0.0.2 against gtlsserver
 #   roam-client-preferred-address  gtlsserver --preferred-ipv4-addr on 127.0.0.2: roam-client follows
+#   gtlsclient-0rtt         gtlsclient resumes (--session-file, --tp-file) with a 0-RTT request
+#   roam-client-0rtt        roam-client --session-file resumes with gtlsserver, request in 0-RTT
 # Servers listen on 127.0.0.1 (roam-server on a port the kernel picks; gtlsserver on a free port
 # found first, as it cannot report one).
 set -u
@@ -210,6 +212,37 @@ case $case_name in
     detail="10 MB byte-exact; roam-client followed gtlsserver's preferred address 127.0.0.2:$pref_port, in $elapsed s"
     ;;
   # ---- END OF MIGRATION CASES ----
+  gtlsclient-0rtt)
+    # gtlsclient resumes its session (--session-file, --tp-file) and sends its request in 0-RTT.
+    direction="ngtcp2 client -> roam server"
+    start_roam_server "$direction"
+    mkdir -p "$work/dl1"
+    run_client 30 "$gtlsclient" -q --exit-on-all-streams-close --timeout=20s --session-file="$work/session" \
+      --tp-file="$work/tp" --download "$work/dl1" 127.0.0.1 "$port" "https://127.0.0.1:$port/file10m"
+    check "first run: gtlsclient exits 0" [ "$client_rc" -eq 0 ]
+    check "first run: session saved" [ -s "$work/session" ]
+    run_client 60 "$gtlsclient" -q --exit-on-all-streams-close --timeout=20s --session-file="$work/session" \
+      --tp-file="$work/tp" --download "$work/dl" 127.0.0.1 "$port" "https://127.0.0.1:$port/file10m"
+    check "second run: gtlsclient exits 0" [ "$client_rc" -eq 0 ]
+    check "second run: 10 MB byte-exact (sha256)" [ "$(sha "$work/dl/file10m")" = "$(sha "$work/root/file10m")" ]
+    check "roam-server resumed the session and accepted 0-RTT" \
+      server_says '^  session resumed, 0-RTT accepted \([1-9][0-9]* 0-RTT packets\)$'
+    detail="second connection resumed, its request in 0-RTT accepted by roam-server ($(grep -m1 '0-RTT accepted' "$work/server.log" | sed 's/^ *//')), 10 MB byte-exact"
+    ;;
+  roam-client-0rtt)
+    # roam-client resumes its session with gtlsserver and sends its request in 0-RTT.
+    direction="roam client -> ngtcp2 server"
+    start_gtlsserver
+    run_client 30 "$bin/roam-client" --ca "$work/cert.pem" --session-file "$work/session" -o "$work/first" \
+      --timeout 20 "https://127.0.0.1:$port/small.txt"
+    check "first run: roam-client exits 0" [ "$client_rc" -eq 0 ]
+    run_client 60 "$bin/roam-client" --ca "$work/cert.pem" --session-file "$work/session" --download "$work/dl" \
+      --timeout 20 "https://127.0.0.1:$port/file10m"
+    check "second run: roam-client exits 0" [ "$client_rc" -eq 0 ]
+    check "second run: 10 MB byte-exact (sha256)" [ "$(sha "$work/dl/file10m")" = "$(sha "$work/root/file10m")" ]
+    check "gtlsserver resumed the session and accepted 0-RTT" grep -q '^session resumed, 0-RTT accepted' "$work/client.log"
+    detail="second connection resumed, its request in 0-RTT accepted by gtlsserver ($(grep -m1 '0-RTT' "$work/client.log")), 10 MB byte-exact"
+    ;;
   *)
     echo "unknown case '$case_name'"
     exit 2
