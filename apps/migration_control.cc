@@ -117,6 +117,13 @@ void MigrationControl::tick(conn::Connection* c, Instant start, Instant now) {
       }
     }
   }
+  if (options_.key_update_after && !key_updated_ && now - start >= *options_.key_update_after) {
+    // Retried each round until the previous update was acknowledged (RFC 9001 6.5).
+    if (c->initiate_key_update()) {
+      key_updated_ = true;
+      note("key update: sending with 1-RTT key generation " + std::to_string(c->write_key_generation()));
+    }
+  }
   if (options_.migrate_after && !migrated_ && !probe_ && now - start >= *options_.migrate_after) {
     migrated_ = true;
     begin_migration(*c, options_.migrate_to.value_or(c->local_address().with_port(0)), options_.migrate_now, now);

@@ -27,6 +27,8 @@ struct MigrationOptions {
   bool migrate_now = false;                 // switch at once, validate in parallel
   std::optional<Duration> rebind_after;
   bool follow_network = false;
+  // Not a path change, but timed the same way: a 1-RTT key update (RFC 9001 6) after DURATION.
+  std::optional<Duration> key_update_after;
   bool any() const { return migrate_after || rebind_after || follow_network; }
 };
 
@@ -66,6 +68,7 @@ class MigrationControl {
   bool network_changed_ = false;
   bool migrated_ = false;
   bool rebound_ = false;
+  bool key_updated_ = false;
   std::uint64_t path_changes_seen_ = 0;
   std::optional<Probe> probe_;
   std::vector<SocketAddress> our_sockets_;  // sockets we opened or inherited, closed when unused

@@ -58,7 +58,7 @@ struct Options {
   double timeout_s = 10;
   double max_time_s = 0;
   // Connection migration (roam's reason to exist): see migration_control.h.
-  std::string migrate_after, migrate_to, rebind_after;
+  std::string migrate_after, migrate_to, rebind_after, key_update_after;
   bool migrate_now = false;
   bool follow_network = false;
 };
@@ -153,6 +153,8 @@ int main(int argc, char** argv) {
   app.add_option("--rebind-after", o.rebind_after,
                  "simulate a NAT rebinding after DURATION: new local port, same CID, no probing")
       ->type_name("DURATION");
+  app.add_option("--key-update-after", o.key_update_after, "start a 1-RTT key update after DURATION")
+      ->type_name("DURATION");
   app.add_flag("--follow-network", o.follow_network,
                "watch addresses and routes (rtnetlink) and move the connection when the network changes");
   app.add_flag("-q,--quiet", o.quiet, "no progress bar and no summary; errors only");
@@ -223,6 +225,9 @@ int main(int argc, char** argv) {
   }
   if (!o.rebind_after.empty() && !(mig.rebind_after = apps::parse_duration(o.rebind_after))) {
     return usage_error("--rebind-after wants a duration like 2s or 300ms, got '" + o.rebind_after + "'");
+  }
+  if (!o.key_update_after.empty() && !(mig.key_update_after = apps::parse_duration(o.key_update_after))) {
+    return usage_error("--key-update-after wants a duration like 2s or 300ms, got '" + o.key_update_after + "'");
   }
   if (!o.migrate_to.empty()) {
     if (o.migrate_after.empty()) return usage_error("--migrate-to goes with --migrate-after");

@@ -16,6 +16,8 @@
 #                           roam-server prints "(nat-rebinding)"
 #   roam-client-migration   roam-client --migrate-after 20ms --migrate-to 127.0.0.2 against gtlsserver
 #   roam-client-preferred-address  gtlsserver --preferred-ipv4-addr on 127.0.0.2: roam-client follows
+#   roam-client-nat-rebinding  roam-client --rebind-after 20ms against gtlsserver: byte-exact
+#   roam-client-key-update  roam-client --key-update-after 20ms against gtlsserver: byte-exact
 #   gtlsclient-0rtt         gtlsclient resumes (--session-file, --tp-file) with a 0-RTT request
 #   roam-client-0rtt        roam-client --session-file resumes with gtlsserver, request in 0-RTT
 # Servers listen on 127.0.0.1 (roam-server on a port the kernel picks; gtlsserver on a free port
@@ -210,6 +212,28 @@ case $case_name in
     check "roam-client moved to the preferred address" \
       grep -q -E "^path changed .* towards 127\.0\.0\.2:$pref_port \(preferred-address\)$" "$work/client.log"
     detail="10 MB byte-exact; roam-client followed gtlsserver's preferred address 127.0.0.2:$pref_port, in $elapsed s"
+    ;;
+  roam-client-nat-rebinding)
+    # roam-client's port changes under the same CID (--rebind-after): it sends at once from the new
+    # port, so gtlsserver learns the new address even though the client only downloads.
+    direction="roam client -> ngtcp2 server"
+    start_gtlsserver
+    run_client 60 "$bin/roam-client" --ca "$work/cert.pem" --download "$work/dl" --timeout 20 --bind 127.0.0.1:0 \
+      --rebind-after 20ms "https://127.0.0.1:$port/file10m"
+    check "roam-client exits 0" [ "$client_rc" -eq 0 ]
+    check "10 MB file byte-exact (sha256)" [ "$(sha "$work/dl/file10m")" = "$(sha "$work/root/file10m")" ]
+    check "roam-client rebound its port" grep -q -E '^rebound 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:[0-9]+ \(no probing\)' "$work/client.log"
+    detail="10 MB byte-exact after roam-client's NAT rebinding mid-download (--rebind-after 20ms), in $elapsed s"
+    ;;
+  roam-client-key-update)
+    direction="roam client -> ngtcp2 server"
+    start_gtlsserver
+    run_client 60 "$bin/roam-client" --ca "$work/cert.pem" --download "$work/dl" --timeout 20 \
+      --key-update-after 20ms "https://127.0.0.1:$port/file10m"
+    check "roam-client exits 0" [ "$client_rc" -eq 0 ]
+    check "10 MB file byte-exact (sha256)" [ "$(sha "$work/dl/file10m")" = "$(sha "$work/root/file10m")" ]
+    check "roam-client updated its keys" grep -q -E '^key update: sending with 1-RTT key generation 1' "$work/client.log"
+    detail="10 MB byte-exact while roam-client updated the 1-RTT keys (--key-update-after 20ms), in $elapsed s"
     ;;
   # ---- END OF MIGRATION CASES ----
   gtlsclient-0rtt)
