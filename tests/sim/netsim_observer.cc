@@ -65,6 +65,11 @@ Status WireObserver::set_keys(const OneRttSecrets& secrets, crypto::AeadAlgorith
   return {};
 }
 
+void WireObserver::set_keylog(std::string path, crypto::AeadAlgorithm aead) {
+  keylog_path_ = std::move(path);
+  keylog_aead_ = aead;
+}
+
 void WireObserver::on_event(const WireEvent& e) {
   if (!recording_) return;
   const bool delivered = e.kind == WireEvent::Kind::kDelivered;
@@ -84,6 +89,11 @@ void WireObserver::on_event(const WireEvent& e) {
     if (hdr->type == wire::PacketType::kOneRtt) {
       p.short_header = true;
       p.dcid = hdr->dcid;
+      if (!client_keys_ && !keylog_path_.empty()) {
+        if (auto secrets = read_keylog_secrets(keylog_path_); secrets && set_keys(*secrets, keylog_aead_)) {
+          keylog_path_.clear();
+        }
+      }
       if (!delivered && client_keys_) {
         // Anything not sent by the server is taken to be the client's: injected datagrams are
         // copies of the client's in the attacker scenarios.

@@ -70,6 +70,9 @@ class WireObserver {
 
   // Decrypt 1-RTT packets from now on (sends only; a delivery is a copy of its send).
   Status set_keys(const OneRttSecrets& secrets, crypto::AeadAlgorithm aead);
+  // The same from a key log file, read when the first 1-RTT packet is seen (the client writes
+  // its secrets during the handshake, before any 1-RTT packet leaves), so nothing is missed.
+  void set_keylog(std::string path, crypto::AeadAlgorithm aead);
   bool has_keys() const { return client_keys_.has_value(); }
   // Records nothing while off (long runs that need no record).
   void set_recording(bool on) { recording_ = on; }
@@ -88,6 +91,8 @@ class WireObserver {
   std::size_t cid_length_;
   bool recording_ = true;
   bool record_deliveries_ = true;
+  std::string keylog_path_;
+  crypto::AeadAlgorithm keylog_aead_ = crypto::AeadAlgorithm::kAes128Gcm;
   std::optional<crypto::PacketKeys> client_keys_;
   std::optional<crypto::PacketKeys> server_keys_;
   std::optional<std::uint64_t> largest_client_pn_;

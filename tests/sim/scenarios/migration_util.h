@@ -109,12 +109,8 @@ class KeyloggingClientTls {
   KeyloggingClientTls& operator=(const KeyloggingClientTls&) = delete;
 
   std::shared_ptr<tls::TlsContext> context() const { return ctx_; }
-  // Loads the 1-RTT secrets into `obs` (call once the handshake completed).
-  void give_keys(WireObserver& obs) const {
-    auto s = read_keylog_secrets(path_);
-    ASSERT_TRUE(s.ok()) << s.error().reason;
-    ASSERT_TRUE(obs.set_keys(*s, crypto::AeadAlgorithm::kAes128Gcm).ok());
-  }
+  // Lets `obs` decrypt 1-RTT packets (it reads the key log when the first one appears).
+  void give_keys(WireObserver& obs) const { obs.set_keylog(path_, crypto::AeadAlgorithm::kAes128Gcm); }
 
  private:
   std::string path_;
