@@ -24,6 +24,7 @@ io::SocketOptions socket_options(const DriverOptions& options) {
   so.recv_buffer_bytes = 8 << 20;
   so.send_buffer_bytes = 8 << 20;
   so.reuse_port = options.reuse_port;
+  so.gro = options.gro;
   return so;
 }
 

@@ -33,6 +33,10 @@ namespace roam::apps {
 struct DriverOptions {
   // SO_REUSEPORT on every socket: one Driver per worker thread on one port (roam-server --workers).
   bool reuse_port = false;
+  // UDP GRO on the sockets. Off for steered workers: the kernel picks a worker for a GRO train by
+  // its first datagram, and behind a load balancer one train (one 4-tuple, the balancer's) can
+  // hold datagrams of many connections, which would land on the first one's worker.
+  bool gro = true;
   // run() stops on SIGINT/SIGTERM. Off for worker threads: their owner waits for the signal and
   // calls stop() on each.
   bool handle_signals = true;

@@ -10,7 +10,10 @@
 
 #include "command_line.h"
 #include "driver.h"
+#include "lb_backend.h"
+#include "server_workers.h"
 #include "qlog_dir.h"
+#include "crypto/system_random.h"
 #include "h3/message.h"
 #include "hq.h"
 #include "server_protocol.h"
@@ -22,6 +25,7 @@ using namespace roam;
 namespace {
 
 struct ConnectionState {
+  std::string tag;  // "[worker K] " with --workers, else empty
   std::string peer;
   std::unique_ptr<apps::ServerProtocol> protocol;  // set once the handshake chose an ALPN
   std::uint64_t path_changes_seen = 0;
@@ -30,14 +34,14 @@ struct ConnectionState {
 void print_closed(const ConnectionState& st, const conn::Connection& c) {
   const auto stats = c.stats();
   const apps::ServerProtocol* p = st.protocol.get();
-  std::printf("connection from %s closed: %llu requests, %llu bytes sent, %llu packets lost (ALPN %s, %llu refused)\n",
-              st.peer.c_str(), static_cast<unsigned long long>(p ? p->requests() : 0),
+  std::printf("%sconnection from %s closed: %llu requests, %llu bytes sent, %llu packets lost (ALPN %s, %llu refused)\n",
+              st.tag.c_str(), st.peer.c_str(), static_cast<unsigned long long>(p ? p->requests() : 0),
               static_cast<unsigned long long>(p ? p->bytes_sent() : 0),
               static_cast<unsigned long long>(stats.packets_lost), c.alpn().empty() ? "none" : c.alpn().c_str(),
               static_cast<unsigned long long>(p ? p->refused() : 0));
   if (c.read_key_generation() > 0 || c.write_key_generation() > 0) {
-    std::printf("  key updates: 1-RTT keys at generation %llu (receiving), %llu (sending)\n",
-                static_cast<unsigned long long>(c.read_key_generation()),
+    std::printf("%s  key updates: 1-RTT keys at generation %llu (receiving), %llu (sending)\n",
+                st.tag.c_str(), static_cast<unsigned long long>(c.read_key_generation()),
                 static_cast<unsigned long long>(c.write_key_generation()));
   }
   if (stats.resumed) {
@@ -45,9 +49,9 @@ void print_closed(const ConnectionState& st, const conn::Connection& c) {
                 static_cast<unsigned long long>(stats.zero_rtt_packets_received));
   }
   if (stats.paths_probed > 0 || stats.migrations > 0) {
-    std::printf("  paths: %llu probed, %llu validated, %llu failed; %llu migrations (%llu NAT rebindings); "
+    std::printf("%s  paths: %llu probed, %llu validated, %llu failed; %llu migrations (%llu NAT rebindings); "
                 "CIDs: %llu issued, %llu retired by the peer, %llu of the peer's retired\n",
-                static_cast<unsigned long long>(stats.paths_probed), static_cast<unsigned long long>(stats.paths_validated),
+                st.tag.c_str(), static_cast<unsigned long long>(stats.paths_probed), static_cast<unsigned long long>(stats.paths_validated),
                 static_cast<unsigned long long>(stats.paths_failed), static_cast<unsigned long long>(stats.migrations),
                 static_cast<unsigned long long>(stats.nat_rebindings), static_cast<unsigned long long>(stats.cids_issued),
                 static_cast<unsigned long long>(stats.cids_retired),
@@ -69,6 +73,8 @@ int main(int argc, char** argv) {
   bool log_requests = false;
   std::string preferred;           // --preferred-address (migration, RFC 9000 9.6)
   bool disable_migration = false;  // --disable-active-migration
+  std::uint32_t workers = 1;       // --workers (apps/server_workers.h)
+  apps::LbBackendOptions lb_options;  // --lb-config, --server-id, --behind-lb, ... (apps/lb_backend.h)
   app.add_option("--listen", listen, "ADDRESS:PORT to listen on")->capture_default_str()->type_name("ADDR:PORT");
   app.add_option("--alpn", alpn_list,
                  "comma-separated ALPNs offered, in order of preference, from h3, hq-interop, perf, echo, "
@@ -95,6 +101,12 @@ int main(int argc, char** argv) {
                "ask clients not to migrate (NAT rebindings are still followed)");
   app.add_flag("--log-requests", log_requests,
                "print one line per h3/hq-interop request: 'request PEER ALPN METHOD TARGET STATUS BYTES'");
+  app.add_option("--workers", workers,
+                 "worker threads, each with its own endpoint and SO_REUSEPORT socket on the port; datagrams are "
+                 "steered to the worker named in their CID (1-256)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  apps::add_lb_backend_options(app, lb_options);
   app.add_flag("-q,--quiet", quiet, "print only errors (and requests, with --log-requests)");
   if (auto rc = apps::parse_command_line(app, argc, argv)) return *rc;
 
@@ -173,12 +185,34 @@ int main(int argc, char** argv) {
     (preferred_addr->is_ipv4() ? ec.connection.preferred_address_v4 : ec.connection.preferred_address_v6) =
         preferred_addr;
   }
-  auto driver = apps::Driver::create(*bind, ec, *ctx);
-  if (!driver) return 1;
-  if (preferred_addr && !driver->add_socket(*preferred_addr)) return 1;
+  auto lb_backend = apps::resolve_lb_backend(lb_options);
+  if (!lb_backend) {
+    std::fprintf(stderr, "error: %s\n", lb_backend.error().c_str());
+    return apps::kExitUsage;
+  }
+  if (!lb_backend->reset_key.empty()) ec.connection.reset_key = lb_backend->reset_key;
+  apps::WorkerGroupOptions wo;
+  wo.workers = workers;
+  wo.load_balancers = lb_backend->load_balancers;
+  {
+    crypto::SystemRandom rng;
+    auto cids = apps::make_worker_cids(*lb_backend, workers, ec.connection.local_cid_length, rng);
+    if (!cids) {
+      std::fprintf(stderr, "error: %s\n", cids.error().c_str());
+      return apps::kExitUsage;
+    }
+    wo.cids = std::move(cids).value();
+  }
+  auto group = apps::WorkerGroup::create(*bind, ec, *ctx, wo);
+  if (!group) return 1;
+  if (preferred_addr && !group->add_socket(*preferred_addr)) return 1;
   if (!quiet) {
-    std::printf("roam-server listening on %s (ALPN %s)\n", driver->socket().local_address().to_string().c_str(),
-                alpn_text.c_str());
+    std::printf("roam-server listening on %s (ALPN %s)\n", group->address().to_string().c_str(), alpn_text.c_str());
+    if (workers > 1 || lb_backend->config) {
+      std::printf("%u worker%s; CIDs: %s\n", workers, workers > 1 ? "s" : "",
+                  apps::describe_cids(*lb_backend, wo.cids).c_str());
+    }
+    for (const auto& a : lb_backend->load_balancers) std::printf("behind load balancer %s\n", a.to_string().c_str());
     if (preferred_addr) std::printf("preferred address %s\n", preferred_addr->to_string().c_str());
     std::printf("serving %s\n", settings.site->description().c_str());
     if (cert.empty()) {
@@ -189,16 +223,19 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
 
+  group->run([&](apps::Driver& driver, std::uint32_t worker) {
+  const std::string tag = workers > 1 ? "[worker " + std::to_string(worker) + "] " : "";
   std::unordered_map<endpoint::ConnectionHandle, ConnectionState> states;
-  auto& ep = driver->endpoint();
-  driver->run([] { return false; },
+  auto& ep = driver.endpoint();
+  driver.run([] { return false; },
               [&] {
                 while (auto h = ep.accept()) {
                   auto* c = ep.connection(*h);
                   if (!c) continue;
                   auto& st = states[*h];
+                  st.tag = tag;
                   st.peer = c->peer_address().to_string();
-                  if (!quiet) std::printf("connection from %s\n", st.peer.c_str());
+                  if (!quiet) std::printf("%sconnection from %s\n", tag.c_str(), st.peer.c_str());
                 }
                 ep.for_each_connection([&](endpoint::ConnectionHandle h, conn::Connection& c) {
                   auto it = states.find(h);
@@ -224,7 +261,7 @@ int main(int argc, char** argv) {
                   // and fallback when a new path failed validation).
                   for (const auto& pc : c.path_changes_since(st.path_changes_seen)) {
                     if (!quiet) {
-                      std::printf("path changed %s -> %s (%s)\n", pc.old_peer.to_string().c_str(),
+                      std::printf("%spath changed %s -> %s (%s)\n", tag.c_str(), pc.old_peer.to_string().c_str(),
                                   pc.new_peer.to_string().c_str(), std::string(conn::to_string(pc.reason)).c_str());
                     }
                     st.peer = pc.new_peer.to_string();
@@ -237,5 +274,9 @@ int main(int argc, char** argv) {
                 }
                 std::fflush(stdout);  // connection and request lines reach a pipe promptly
               });
+  });
+  if (!quiet && (workers > 1 || !lb_backend->load_balancers.empty())) {
+    for (std::uint32_t w = 0; w < group->size(); ++w) std::printf("%s\n", group->summary(w).c_str());
+  }
   return 0;
 }
