@@ -12,6 +12,7 @@ void PeerCidPool::set_initial(const ConnectionId& cid) {
   auto it = std::find_if(active_.begin(), active_.end(), [](const PeerCid& p) { return p.seq == 0; });
   if (it == active_.end()) {
     active_.push_back(PeerCid{0, cid, std::nullopt, true});
+    next_seq_ = std::max<std::uint64_t>(next_seq_, 1);
   } else {
     it->cid = cid;
   }
@@ -24,7 +25,9 @@ void PeerCidPool::set_initial_token(const crypto::StatelessResetToken& token) {
 }
 
 Status PeerCidPool::add_preferred(const ConnectionId& cid, const crypto::StatelessResetToken& token) {
-  if (find(1) || is_retired(1)) return {};
+  auto fresh = note_seq(1);
+  if (!fresh) return fresh.error();
+  if (!*fresh) return {};
   active_.push_back(PeerCid{1, cid, token, false});
   return check_limit();
 }
@@ -50,29 +53,29 @@ Result<std::vector<std::uint64_t>> PeerCidPool::on_new_connection_id(std::uint64
       return Error{TransportError::kProtocolViolation, "connection ID issued twice", kNewConnectionIdFrame};
     }
   }
+  // A duplicate of an active one, or a late copy of a retired one, changes nothing.
+  auto fresh = note_seq(seq);
+  if (!fresh) return fresh.error();
   std::vector<std::uint64_t> in_use_retired;
   if (retire_prior_to > retire_prior_to_) {
     retire_prior_to_ = retire_prior_to;
     for (auto it = active_.begin(); it != active_.end();) {
       if (it->seq < retire_prior_to_) {
         if (it->in_use) in_use_retired.push_back(it->seq);
-        mark_retired(it->seq);
-        retire_pending_.push_back(it->seq);
+        retire_seq(it->seq);
         it = active_.erase(it);
       } else {
         ++it;
       }
     }
-  }
-  if (!find(seq) && !is_retired(seq)) {
-    if (seq < retire_prior_to_) {
-      // Already below Retire Prior To: retire it straight away (19.15).
-      mark_retired(seq);
-      retire_pending_.push_back(seq);
-    } else {
-      active_.push_back(PeerCid{seq, cid, token, false});
+    // Numbers below it whose NEW_CONNECTION_ID has not arrived yet are retired now, so the late
+    // frame is a no-op and each gets exactly one RETIRE_CONNECTION_ID (19.15).
+    while (!gaps_.empty() && *gaps_.begin() < retire_prior_to_) {
+      retire_seq(*gaps_.begin());
+      gaps_.erase(gaps_.begin());
     }
   }
+  if (*fresh) active_.push_back(PeerCid{seq, cid, token, false});
   if (auto s = check_limit(); !s) return s.error();
   return in_use_retired;
 }
@@ -96,8 +99,7 @@ void PeerCidPool::retire(std::uint64_t seq) {
   auto it = std::find_if(active_.begin(), active_.end(), [seq](const PeerCid& p) { return p.seq == seq; });
   if (it == active_.end()) return;
   active_.erase(it);
-  mark_retired(seq);
-  retire_pending_.push_back(seq);
+  retire_seq(seq);
 }
 
 std::uint64_t PeerCidPool::pop_retire() {
@@ -121,21 +123,24 @@ bool PeerCidPool::matches_reset_token(Bytes token) const {
 }
 
 bool PeerCidPool::is_retired(std::uint64_t seq) const {
-  return seq < retired_below_ || retired_above_.count(seq) != 0;
+  return seq < next_seq_ && !find(seq) && gaps_.count(seq) == 0;
 }
 
-void PeerCidPool::mark_retired(std::uint64_t seq) {
-  if (is_retired(seq)) return;
-  ++retired_count_;
-  retired_above_.insert(seq);
-  // Every number below Retire Prior To is retired by definition; above it, the watermark
-  // advances over the contiguous run we retired ourselves (we use CIDs lowest first, so the set
-  // stays small).
-  if (retired_below_ < retire_prior_to_) retired_below_ = retire_prior_to_;
-  while (!retired_above_.empty() && *retired_above_.begin() <= retired_below_) {
-    if (*retired_above_.begin() == retired_below_) ++retired_below_;
-    retired_above_.erase(retired_above_.begin());
+Result<bool> PeerCidPool::note_seq(std::uint64_t seq) {
+  if (seq < next_seq_) return gaps_.erase(seq) != 0;
+  // The peer numbers its CIDs one by one (5.1.1): a jump means frames still on their way, never
+  // more than a few; a huge one (and the state it would need) is a protocol violation.
+  if (seq - next_seq_ > kMaxGap - gaps_.size()) {
+    return Error{TransportError::kProtocolViolation, "connection ID sequence numbers skipped", kNewConnectionIdFrame};
   }
+  for (std::uint64_t s = next_seq_; s < seq; ++s) gaps_.insert(s);
+  next_seq_ = seq + 1;
+  return true;
+}
+
+void PeerCidPool::retire_seq(std::uint64_t seq) {
+  retire_pending_.push_back(seq);
+  ++retired_count_;
 }
 
 }  // namespace roam::cid

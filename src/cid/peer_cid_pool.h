@@ -4,8 +4,10 @@
 // Every path sends with its own CID so that an observer cannot link paths (9.5); a CID leaves
 // the pool when retired (by us after a path is abandoned, or because the peer's Retire Prior To
 // says so) and RETIRE_CONNECTION_ID frames are queued for the connection to send. Memory stays
-// bounded however many CIDs go through: retired sequence numbers are remembered as a watermark
-// plus the few retired out of order.
+// bounded however many CIDs go through: the peer numbers its CIDs 0, 1, 2... (5.1.1), so every
+// sequence number below the next one expected is either active, retired, or not received yet
+// (a NEW_CONNECTION_ID overtaken on the wire); only the active ones and those gaps are stored,
+// and a peer that skips more than kMaxGap numbers is in PROTOCOL_VIOLATION.
 #pragma once
 
 #include <cstdint>
@@ -64,20 +66,27 @@ class PeerCidPool {
   bool matches_reset_token(Bytes token) const;
   std::size_t active_count() const { return active_.size(); }
   std::uint64_t retired_count() const { return retired_count_; }
-  // Memory held for retired sequence numbers (tests check it stays bounded).
-  std::size_t retired_tracking_size() const { return retired_above_.size(); }
+  // Memory held besides the active CIDs: sequence numbers not received yet (tests check it
+  // stays bounded).
+  std::size_t retired_tracking_size() const { return gaps_.size(); }
+
+  // Sequence numbers a NEW_CONNECTION_ID may skip ahead (frames overtaking each other).
+  static constexpr std::uint64_t kMaxGap = 1024;
 
  private:
   bool is_retired(std::uint64_t seq) const;
-  void mark_retired(std::uint64_t seq);
+  // A sequence number we have not seen before (a new one, or a gap filled); false for one that
+  // is active or retired. PROTOCOL_VIOLATION for a jump of more than kMaxGap.
+  Result<bool> note_seq(std::uint64_t seq);
+  void retire_seq(std::uint64_t seq);  // queue RETIRE_CONNECTION_ID and count it
   Status check_limit() const;
 
   std::uint64_t limit_;
   std::vector<PeerCid> active_;
   std::deque<std::uint64_t> retire_pending_;
-  // Every sequence number below retired_below_ is retired, and those in retired_above_.
-  std::uint64_t retired_below_ = 0;
-  std::set<std::uint64_t> retired_above_;
+  // Every sequence number below next_seq_ that is neither in active_ nor in gaps_ is retired.
+  std::uint64_t next_seq_ = 0;
+  std::set<std::uint64_t> gaps_;       // below next_seq_, never received, not retired
   std::uint64_t retire_prior_to_ = 0;  // the largest the peer sent
   std::uint64_t retired_count_ = 0;
 };
