@@ -282,7 +282,9 @@ class Connection {
   void push_event(Event e);
   // qlog (qlog_events.cc); each is a no-op without a qlog sink.
   void start_qlog(Instant now);
-  void qlog_packet(Instant now, bool sent, Level level, std::uint64_t pn, std::size_t size, Bytes payload);
+  // `path`: the tuple the packet went on or came from (the handshake path is the default tuple).
+  void qlog_packet(Instant now, bool sent, Level level, std::uint64_t pn, std::size_t size, Bytes payload,
+                   PathId path);
   void qlog_lost(Instant now, const recovery::SentPacket& p);
   void qlog_metrics(Instant now);
   void qlog_parameters(Instant now, bool local, const wire::TransportParameters& tp);

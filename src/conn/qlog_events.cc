@@ -138,7 +138,8 @@ void Connection::qlog_parameters(Instant now, bool local, const wire::TransportP
   qlog_->emit(now, "parameters_set", d.take());
 }
 
-void Connection::qlog_packet(Instant now, bool sent, Level level, std::uint64_t pn, std::size_t size, Bytes payload) {
+void Connection::qlog_packet(Instant now, bool sent, Level level, std::uint64_t pn, std::size_t size, Bytes payload,
+                             PathId path) {
   if (!qlog_) return;
   const auto pt = level == Level::kInitial     ? wire::PacketType::kInitial
                   : level == Level::kHandshake ? wire::PacketType::kHandshake
@@ -153,7 +154,8 @@ void Connection::qlog_packet(Instant now, bool sent, Level level, std::uint64_t 
   d.raw("header", header.take())
       .raw("frames", frames_json(payload, pt))
       .raw("raw", qlog::Event().field("length", static_cast<std::uint64_t>(size)).take());
-  qlog_->emit(now, sent ? "packet_sent" : "packet_received", d.take());
+  qlog_->emit(now, sent ? "packet_sent" : "packet_received", d.take(),
+              path.value == 0 ? std::string() : std::to_string(path.value));
 }
 
 void Connection::qlog_lost(Instant now, const recovery::SentPacket& p) {

@@ -200,7 +200,7 @@ void Connection::process_packet(const wire::PacketHeader& hdr, MutBytes packet, 
   }
   any_valid = true;
   ++stats_.packets_received;
-  qlog_packet(now, false, level, uh->packet_number, packet.size(), *payload);
+  qlog_packet(now, false, level, uh->packet_number, packet.size(), *payload, rx_path_ ? rx_path_->id : active_->id);
   if (uh->reserved_bits_set()) {
     close_with_error(Error{TransportError::kProtocolViolation, "reserved header bits set"}, now);
     return;

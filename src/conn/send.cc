@@ -206,7 +206,8 @@ std::size_t Connection::build_packet(Level level, Instant now, MutBytes out, std
   }
   const std::size_t payload_len = pw.size();
   if (long_header) wire::patch_length(out, length_offset, pn_len + payload_len + kTagLen);
-  qlog_packet(now, true, level, pn, header_len + payload_len + kTagLen, Bytes(out.data() + header_len, payload_len));
+  qlog_packet(now, true, level, pn, header_len + payload_len + kTagLen, Bytes(out.data() + header_len, payload_len),
+              active_->id);
   const std::size_t size = crypto::seal_packet(keys, out, pn_offset, pn_len, pn, payload_len);
   if (size == 0) {
     sent_.settle(token);
@@ -518,7 +519,7 @@ std::size_t Connection::build_probe_datagram(Path& path, Instant now, MutBytes o
   if (header_len + pw.size() + kTagLen < target) pw.write_zeros(target - header_len - pw.size() - kTagLen);
   const std::size_t payload_len = pw.size();
   qlog_packet(now, true, Level::kApplication, pn, header_len + payload_len + kTagLen,
-              Bytes(pkt.data() + header_len, payload_len));
+              Bytes(pkt.data() + header_len, payload_len), path.id);
   const std::size_t size = crypto::seal_packet(app_keys_->write_keys(), pkt, pn_offset, pn_len, pn, payload_len);
   if (size == 0) return 0;
   ++sp.next_pn;
@@ -567,7 +568,7 @@ std::size_t Connection::build_mtu_probe(Path& path, std::size_t size, Instant no
   wire::encode_frame(pw, wire::PingFrame{});
   pw.write_zeros(pw.remaining());
   const std::size_t payload_len = pw.size();
-  qlog_packet(now, true, Level::kApplication, pn, size, Bytes(pkt.data() + header_len, payload_len));
+  qlog_packet(now, true, Level::kApplication, pn, size, Bytes(pkt.data() + header_len, payload_len), path.id);
   const std::size_t sealed = crypto::seal_packet(app_keys_->write_keys(), pkt, pn_offset, pn_len, pn, payload_len);
   if (sealed == 0) return 0;
   ++sp.next_pn;

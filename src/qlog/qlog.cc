@@ -104,7 +104,7 @@ Writer::Writer(std::unique_ptr<Sink> sink, bool server, std::string group_id, In
   sink_->write(header);
 }
 
-void Writer::emit(Instant now, std::string_view name, std::string data_json) {
+void Writer::emit(Instant now, std::string_view name, std::string data_json, std::string_view tuple) {
   const double ms = std::chrono::duration<double, std::milli>(now - reference_).count();
   char t[32];
   std::snprintf(t, sizeof t, "%.3f", ms);
@@ -112,7 +112,13 @@ void Writer::emit(Instant now, std::string_view name, std::string data_json) {
   rec += t;
   rec += ",\"name\":\"quic:";
   rec += name;
-  rec += "\",\"data\":";
+  rec += "\"";
+  if (!tuple.empty()) {
+    rec += ",\"tuple\":\"";
+    rec += tuple;
+    rec += "\"";
+  }
+  rec += ",\"data\":";
   rec += data_json;
   rec += "}\n";
   sink_->write(rec);

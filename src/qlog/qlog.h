@@ -46,7 +46,8 @@ class Writer {
   // `group_id` names the connection (the original DCID in hex); `reference` is time zero.
   Writer(std::unique_ptr<Sink> sink, bool server, std::string group_id, Instant reference);
   // name without the "quic:" prefix, data as a JSON object.
-  void emit(Instant now, std::string_view name, std::string data_json);
+  // `tuple`: the event's TupleID (qlog main schema 7.2); empty means the default tuple "".
+  void emit(Instant now, std::string_view name, std::string data_json, std::string_view tuple = {});
 
  private:
   std::unique_ptr<Sink> sink_;
