@@ -223,6 +223,9 @@ void Connection::switch_active(Path& to, PathChangeReason reason, Instant now) {
   auto& rec = *to.recovery;
   rec.pacer().update_rate(now, rec.cc().cwnd(), rec.rtt().smoothed_rtt());
   streams_->set_rtt_hint(rec.rtt().smoothed_rtt());
+  // The loss detector's anti-amplification block described the path we left; a server that kept
+  // it on a validated path would never arm its PTO again, and a lost tail would stall for good.
+  loss_->set_amplification_limited(!to.validated() && to.amplification_budget() < 64, now);
   if (side_ == Side::kClient) ping_pending_ = true;  // tell the peer at once, even if we only receive
 }
 
@@ -237,6 +240,8 @@ void Connection::on_path_response(const PathChallengeData& data, Instant now) {
     if (std::find(p.challenges.begin(), p.challenges.end(), data) == p.challenges.end()) continue;
     if (p.validated()) return;
     p.validation = PathValidation::kValidated;
+    // A validated path has no anti-amplification limit: unblock the PTO (set while it had one).
+    if (&p == active_) loss_->set_amplification_limited(false, now);
     p.challenges.clear();
     p.challenge_due = false;
     p.next_challenge_at.reset();
