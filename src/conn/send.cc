@@ -533,6 +533,12 @@ std::size_t Connection::build_probe_datagram(Path& path, Instant now, MutBytes o
   rec.bytes = static_cast<std::uint32_t>(size);
   rec.ack_eliciting = true;
   rec.in_flight = true;
+  // Its loss is no congestion signal (RFC 9000 9.4 allows the exception; the validation timer
+  // does its own loss detection). Packet numbers are shared by all paths, so a probe on a slower
+  // path is routinely "lost" by the packet threshold when ACKs for packets sent after it on the
+  // faster path arrive first: counted as congestion, that halved the new path's window before
+  // it carried any data, and the transfer after the handover crawled in congestion avoidance.
+  rec.mtu_probe = true;
   rec.path = path.id;
   rec.ecn = tx_ecn_;
   path.ecn.on_packet_sent(rec.ecn);
