@@ -49,9 +49,9 @@ def round_(lab, bindir, tmp, name, extra, clients_n, perf_bytes, checks):
     for i in range(clients_n):
         bind = "127.0.0.1:%d" % (base + i)
         args = ["127.0.0.1:%d" % port, "--insecure", "--perf", str(perf_bytes), "--bind", bind, "--timeout", "20",
-                "--max-time", "120", "--migrate-after", "0.8s", "--migrate-to", "127.0.0.2:%d" % (base + 50 + i)]
+                "--max-time", "120", "--migrate-after", "0.4s", "--migrate-to", "127.0.0.2:%d" % (base + 50 + i)]
         if i % 2 == 0:
-            args += ["--rebind-after", "0.4s"]
+            args += ["--rebind-after", "0.2s"]
         clients.append(quic_lab.Client(i, bind, args))
     os.makedirs(os.path.join(tmp, name))
     quic_lab.start_clients(lab, None, os.path.join(bindir, "roam-client"), clients, os.path.join(tmp, name))
@@ -92,12 +92,12 @@ def main():
     lab = NoNamespaceLab()
     tmp = tempfile.mkdtemp(prefix="roam-lb-workers-")
     try:
-        round_(lab, bindir, tmp, "random-cids", [], 24, 25_000_000, checks)
+        round_(lab, bindir, tmp, "random-cids", [], 24, 60_000_000, checks)
         conf = os.path.join(tmp, "lb.conf")
         with open(conf, "w") as f:
             # Plaintext: host ID 0a01, worker in the third server ID octet, readable at CID offset 3.
             f.write("config id=2 server-id-len=3 nonce-len=6\nbackend 0a01=127.0.0.1:4433\n")
-        round_(lab, bindir, tmp, "quic-lb-cids", ["--lb-config", conf, "--server-id", "0a01"], 12, 25_000_000, checks)
+        round_(lab, bindir, tmp, "quic-lb-cids", ["--lb-config", conf, "--server-id", "0a01"], 12, 100_000_000, checks)
     finally:
         lab.close()
     if checks.failures:
