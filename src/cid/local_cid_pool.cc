@@ -11,6 +11,9 @@ const LocalCid& LocalCidPool::add_initial(const ConnectionId& cid) {
 
 std::vector<LocalCid> LocalCidPool::top_up(std::uint64_t peer_limit, Random& random) {
   std::vector<LocalCid> added;
+  // An endpoint that chose zero-length CIDs cannot issue new ones (RFC 9000 5.1.1); there would
+  // be no fresh value to draw either.
+  if (gen_->length() == 0) return added;
   const std::size_t target = static_cast<std::size_t>(std::min<std::uint64_t>(peer_limit, kMaxActive));
   while (active_.size() < target) {
     ConnectionId cid = gen_->generate(random);
