@@ -272,6 +272,9 @@ class Connection {
   std::size_t build_close_datagram(MutBytes out, std::size_t limit);
   std::size_t build_probe_datagram(Path& path, Instant now, MutBytes out);
   std::size_t build_mtu_probe(Path& path, std::size_t size, Instant now, MutBytes out);
+  // Accounting for a sent probe (path validation or PMTU): packet number, stats, loss detector;
+  // `frame`, if any, is what its acknowledgment or loss reports back.
+  void record_probe_packet(Path& path, std::uint64_t pn, std::size_t size, Instant now, const SentFrame* frame);
   void start_pmtu_search(Path& path);
   Path* path_needing_probe(Instant now);
 

@@ -522,6 +522,15 @@ std::size_t Connection::build_probe_datagram(Path& path, Instant now, MutBytes o
               Bytes(pkt.data() + header_len, payload_len), path.id);
   const std::size_t size = crypto::seal_packet(app_keys_->write_keys(), pkt, pn_offset, pn_len, pn, payload_len);
   if (size == 0) return 0;
+  // Nothing in it is retransmitted: the validation timer sends anew.
+  record_probe_packet(path, pn, size, now, nullptr);
+  if (challenged) qlog_tuple(now, path, false);
+  return size;
+}
+
+void Connection::record_probe_packet(Path& path, std::uint64_t pn, std::size_t size, Instant now,
+                                     const SentFrame* frame) {
+  auto& sp = spaces_[static_cast<std::size_t>(Level::kApplication)];
   ++sp.next_pn;
   ++stats_.packets_sent;
   stats_.bytes_sent += size;
@@ -533,21 +542,23 @@ std::size_t Connection::build_probe_datagram(Path& path, Instant now, MutBytes o
   rec.bytes = static_cast<std::uint32_t>(size);
   rec.ack_eliciting = true;
   rec.in_flight = true;
-  // Its loss is no congestion signal (RFC 9000 9.4 allows the exception; the validation timer
-  // does its own loss detection). Packet numbers are shared by all paths, so a probe on a slower
-  // path is routinely "lost" by the packet threshold when ACKs for packets sent after it on the
-  // faster path arrive first: counted as congestion, that halved the new path's window before
-  // it carried any data, and the transfer after the handover crawled in congestion avoidance.
+  // A probe's loss is no congestion signal: an MTU probe's (RFC 9000 14.4), and a path probe's
+  // (9.4 allows it; the validation timer does its own loss detection). Packet numbers are shared
+  // by all paths, so a probe on a slower path is routinely "lost" by the packet threshold when
+  // ACKs for packets sent after it on the faster path arrive first: counted as congestion, that
+  // halved the new path's window before it carried any data.
   rec.mtu_probe = true;
   rec.path = path.id;
   rec.ecn = tx_ecn_;
   path.ecn.on_packet_sent(rec.ecn);
   if (rec.ecn == kEcnEct0) ++sp.ect0_sent;
   rec.token = sent_.begin();
-  sent_.settle(rec.token);  // nothing in it is retransmitted: the validation timer sends anew
+  if (frame) {
+    sent_.add(rec.token, *frame);
+  } else {
+    sent_.settle(rec.token);
+  }
   (void)loss_->on_packet_sent(recovery::Space::kApplication, rec);
-  if (challenged) qlog_tuple(now, path, false);
-  return size;
 }
 
 void Connection::start_pmtu_search(Path& path) {
@@ -577,25 +588,8 @@ std::size_t Connection::build_mtu_probe(Path& path, std::size_t size, Instant no
   qlog_packet(now, true, Level::kApplication, pn, size, Bytes(pkt.data() + header_len, payload_len), path.id);
   const std::size_t sealed = crypto::seal_packet(app_keys_->write_keys(), pkt, pn_offset, pn_len, pn, payload_len);
   if (sealed == 0) return 0;
-  ++sp.next_pn;
-  ++stats_.packets_sent;
-  stats_.bytes_sent += sealed;
-  path.bytes_sent += sealed;
-  app_keys_->on_packet_sent(pn);
-  recovery::SentPacket rec;
-  rec.pn = pn;
-  rec.time_sent = now;
-  rec.bytes = static_cast<std::uint32_t>(sealed);
-  rec.ack_eliciting = true;
-  rec.in_flight = true;
-  rec.mtu_probe = true;
-  rec.path = path.id;
-  rec.ecn = tx_ecn_;
-  path.ecn.on_packet_sent(rec.ecn);
-  if (rec.ecn == kEcnEct0) ++sp.ect0_sent;
-  rec.token = sent_.begin();
-  sent_.add(rec.token, SentFrame{SentFrame::Kind::kMtuProbe, 0, false, path.id.value, size, 0, {}});
-  (void)loss_->on_packet_sent(recovery::Space::kApplication, rec);
+  const SentFrame probe{SentFrame::Kind::kMtuProbe, 0, false, path.id.value, size, 0, {}};
+  record_probe_packet(path, pn, sealed, now, &probe);
   path.pmtu.on_probe_sent(size, now);
   return sealed;
 }
